@@ -68,6 +68,7 @@ type Rule struct {
 	Enabled        bool              `json:"enabled"`
 
 	// Space is the Kibana space the alerts belong to; defaults to "default".
+	// Rule files may set it with the esrule extension key space_id.
 	Space string `json:"-"`
 	// Origin says where the rule came from: a file path (with line where known) or "built-in".
 	Origin string `json:"-"`
