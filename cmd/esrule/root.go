@@ -103,4 +103,3 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
 }
-
