@@ -1,0 +1,189 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// pendingAlert is one alert's NDJSON lines (action and document).
+type pendingAlert struct {
+	id    string
+	lines []byte
+}
+
+// outcome of one item in one bulk attempt.
+type outcome int
+
+const (
+	outcomeCreated outcome = iota
+	outcomeDuplicate
+	outcomeRetry
+	outcomeFailed
+)
+
+type itemResult struct {
+	outcome outcome
+	err     ItemError
+}
+
+// Create writes alerts with one `create` action each, so that an existing _id
+// answers 409 and counts as a duplicate. Items (or whole requests) failing
+// with 429, 5xx, a transport error or an unreadable response are retried with
+// backoff up to MaxRetries times; other failures are permanent. Bodies are
+// split to stay under MaxBodyBytes. The error is a *BulkError listing every
+// alert that was not written, or the context's error.
+func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error) {
+	var res WriteResult
+	var failed []ItemError
+	items := make([]pendingAlert, 0, len(alerts))
+	for _, a := range alerts {
+		doc, err := json.Marshal(a.Doc)
+		if err != nil {
+			failed = append(failed, ItemError{ID: a.ID, Type: "encode_error", Reason: err.Error()})
+			continue
+		}
+		action, _ := json.Marshal(map[string]any{"create": map[string]string{"_index": w.cfg.Alias, "_id": a.ID}})
+		lines := make([]byte, 0, len(action)+len(doc)+2)
+		lines = append(append(append(append(lines, action...), '\n'), doc...), '\n')
+		items = append(items, pendingAlert{id: a.ID, lines: lines})
+	}
+
+	for attempt := 0; len(items) > 0; attempt++ {
+		if attempt > 0 {
+			wait := w.cfg.Backoff(attempt)
+			w.cfg.Logger.Warn().Int("alerts", len(items)).Int("attempt", attempt).Dur("backoff", wait).
+				Str("alias", w.cfg.Alias).Msg("retrying alert writes")
+			if err := sleep(ctx, wait); err != nil {
+				return res, fmt.Errorf("write alerts: %d of %d not written: %w", len(items)+len(failed), len(alerts), err)
+			}
+		}
+		var retry []pendingAlert
+		var lastRetryErr []ItemError
+		for _, batch := range splitBatches(items, w.cfg.MaxBodyBytes) {
+			results := w.bulk(ctx, batch)
+			for i, r := range results {
+				switch r.outcome {
+				case outcomeCreated:
+					res.Created++
+					res.CreatedIDs = append(res.CreatedIDs, batch[i].id)
+				case outcomeDuplicate:
+					res.Duplicate++
+				case outcomeRetry:
+					retry = append(retry, batch[i])
+					lastRetryErr = append(lastRetryErr, r.err)
+				case outcomeFailed:
+					failed = append(failed, r.err)
+				}
+			}
+		}
+		if len(retry) > 0 && (attempt >= w.cfg.MaxRetries || ctx.Err() != nil) {
+			failed = append(failed, lastRetryErr...)
+			retry = nil
+		}
+		items = retry
+	}
+	if err := ctx.Err(); err != nil && len(failed) > 0 {
+		return res, fmt.Errorf("write alerts: %d of %d not written: %w", len(failed), len(alerts), err)
+	}
+	if len(failed) > 0 {
+		return res, &BulkError{Total: len(alerts), Failed: failed}
+	}
+	return res, nil
+}
+
+// splitBatches groups items into bodies of at most maxBytes (an item larger
+// than that goes alone).
+func splitBatches(items []pendingAlert, maxBytes int) [][]pendingAlert {
+	var batches [][]pendingAlert
+	start, size := 0, 0
+	for i, it := range items {
+		if i > start && size+len(it.lines) > maxBytes {
+			batches = append(batches, items[start:i])
+			start, size = i, 0
+		}
+		size += len(it.lines)
+	}
+	if start < len(items) {
+		batches = append(batches, items[start:])
+	}
+	return batches
+}
+
+// bulk sends one _bulk request and classifies each item.
+func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
+	var body bytes.Buffer
+	for _, it := range batch {
+		body.Write(it.lines)
+	}
+	all := func(o outcome, status int, typ, reason string) []itemResult {
+		out := make([]itemResult, len(batch))
+		for i, it := range batch {
+			out[i] = itemResult{o, ItemError{ID: it.id, Status: status, Type: typ, Reason: reason}}
+		}
+		return out
+	}
+	opts := []func(*esapi.BulkRequest){w.es.Bulk.WithContext(ctx), w.es.Bulk.WithIndex(w.cfg.Alias)}
+	if w.cfg.Refresh != "" {
+		opts = append(opts, w.es.Bulk.WithRefresh(w.cfg.Refresh))
+	}
+	res, err := w.es.Bulk(bytes.NewReader(body.Bytes()), opts...)
+	if err != nil {
+		return all(outcomeRetry, 0, "transport_error", err.Error())
+	}
+	raw, readErr := readBody(res.Body)
+	if res.StatusCode >= 300 {
+		typ, reason := "http_error", excerpt(raw)
+		var e struct{ Error json.RawMessage }
+		if json.Unmarshal(raw, &e) == nil && len(e.Error) > 0 {
+			if t, r := errorCause(e.Error); t != "" {
+				typ, reason = t, r
+			}
+		}
+		if retryableStatus(res.StatusCode) {
+			return all(outcomeRetry, res.StatusCode, typ, reason)
+		}
+		return all(outcomeFailed, res.StatusCode, typ, reason)
+	}
+	if readErr != nil {
+		return all(outcomeRetry, res.StatusCode, "read_error", readErr.Error())
+	}
+	var parsed struct {
+		Items []map[string]struct {
+			ID     string          `json:"_id"`
+			Status int             `json:"status"`
+			Error  json.RawMessage `json:"error"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &parsed); err != nil {
+		return all(outcomeRetry, res.StatusCode, "unreadable_response", fmt.Sprintf("%v: %s", err, excerpt(raw)))
+	}
+	if len(parsed.Items) != len(batch) {
+		return all(outcomeRetry, res.StatusCode, "unreadable_response",
+			fmt.Sprintf("%v: %d items for %d alerts", errNoItems, len(parsed.Items), len(batch)))
+	}
+	out := make([]itemResult, len(batch))
+	for i, item := range parsed.Items {
+		var status int
+		var cause json.RawMessage
+		for _, v := range item { // one key: the action name
+			status, cause = v.Status, v.Error
+		}
+		e := ItemError{ID: batch[i].id, Status: status}
+		e.Type, e.Reason = errorCause(cause)
+		switch {
+		case status == 200 || status == 201:
+			out[i] = itemResult{outcome: outcomeCreated}
+		case status == 409:
+			out[i] = itemResult{outcome: outcomeDuplicate}
+		case retryableStatus(status):
+			out[i] = itemResult{outcomeRetry, e}
+		default:
+			out[i] = itemResult{outcomeFailed, e}
+		}
+	}
+	return out
+}

@@ -1,0 +1,111 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+const executionUUIDField = "kibana.alert.rule.execution.uuid"
+
+// Existing returns, for those ids that already exist behind the alias, their
+// kibana.alert.rule.execution.uuid ("" when the document has none). It runs
+// an ids query in chunks of 10,000 (Kibana's pre-check); a missing alias or
+// index means none exist. 429/5xx and transport errors are retried like Create.
+func (w *Writer) Existing(ctx context.Context, ids []string) (map[string]string, error) {
+	found := map[string]string{}
+	for start := 0; start < len(ids); start += existingChunk {
+		end := min(start+existingChunk, len(ids))
+		if err := w.existingChunk(ctx, ids[start:end], found); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+func (w *Writer) existingChunk(ctx context.Context, ids []string, found map[string]string) error {
+	body, err := json.Marshal(map[string]any{
+		"query":            map[string]any{"ids": map[string]any{"values": ids}},
+		"size":             len(ids),
+		"_source":          []string{executionUUIDField},
+		"track_total_hits": false,
+	})
+	if err != nil {
+		return fmt.Errorf("encode alert ids query: %w", err)
+	}
+	var lastErr error
+	for attempt := 0; attempt <= w.cfg.MaxRetries; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, w.cfg.Backoff(attempt)); err != nil {
+				return fmt.Errorf("check existing alerts in %s: %w", w.cfg.Alias, err)
+			}
+		}
+		retry, err := w.searchIDs(ctx, body, found)
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		if !retry || ctx.Err() != nil {
+			break
+		}
+		w.cfg.Logger.Warn().Err(err).Int("attempt", attempt+1).Msg("retrying existing-alerts check")
+	}
+	return fmt.Errorf("check existing alerts in %s: %w", w.cfg.Alias, lastErr)
+}
+
+// searchIDs runs one ids search; retry says whether a failure is transient.
+func (w *Writer) searchIDs(ctx context.Context, body []byte, found map[string]string) (retry bool, err error) {
+	s := w.es.Search
+	res, err := s(
+		s.WithContext(ctx),
+		s.WithIndex(w.cfg.Alias),
+		s.WithBody(bytes.NewReader(body)),
+		s.WithIgnoreUnavailable(true),
+		s.WithAllowNoIndices(true),
+	)
+	if err != nil {
+		return true, err
+	}
+	raw, readErr := readBody(res.Body)
+	if res.StatusCode == http.StatusNotFound {
+		return false, nil // no such alias or index: nothing exists yet
+	}
+	if res.StatusCode >= 300 {
+		return retryableStatus(res.StatusCode), fmt.Errorf("status %d: %s", res.StatusCode, excerpt(raw))
+	}
+	if readErr != nil {
+		return true, readErr
+	}
+	return parseIDHits(res, raw, found)
+}
+
+func parseIDHits(res *esapi.Response, raw []byte, found map[string]string) (bool, error) {
+	var parsed struct {
+		TimedOut bool `json:"timed_out"`
+		Shards   struct {
+			Failed int `json:"failed"`
+		} `json:"_shards"`
+		Hits struct {
+			Hits []struct {
+				ID     string         `json:"_id"`
+				Source map[string]any `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(raw, &parsed); err != nil {
+		return true, fmt.Errorf("decode response (status %d): %w: %s", res.StatusCode, err, excerpt(raw))
+	}
+	if parsed.TimedOut || parsed.Shards.Failed > 0 {
+		// A partial answer could hide existing alerts.
+		return true, fmt.Errorf("partial result: timed_out=%t, %d shard failures", parsed.TimedOut, parsed.Shards.Failed)
+	}
+	for _, h := range parsed.Hits.Hits {
+		uuid, _ := lodashGet(h.Source, executionUUIDField).(string)
+		found[h.ID] = uuid
+	}
+	return false, nil
+}
