@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/esquery/kql"
+)
+
+func init() { registerCommand(newKQLCommand) }
+
+func newKQLCommand(g *globalOptions) *cobra.Command {
+	var fieldsFile, index string
+	var untyped bool
+	cmd := &cobra.Command{
+		Use:   "kql [--fields FILE | --index PATTERN] [--untyped] QUERY",
+		Short: "Print the query DSL Kibana builds for a KQL query",
+		Long: `kql prints, as pretty JSON, the query DSL clause Kibana's detection engine builds
+for a KQL query (before the bool wrapper of buildEsQuery; the same unit as
+reference/kql_vectors.json), with dateFormatTZ "Zulu" and leading wildcards allowed.
+
+Field types decide the DSL ("typed" mode, Kibana 8.9 and later): --fields FILE reads
+a JSON array of field specs ({"name","type","esTypes","subType"} as in
+kql_vectors.json "field_specs"); --index PATTERN (comma-separated) asks the
+configured Elasticsearch's _field_caps for the fields the query names. Without
+either, or with --untyped, the translation is untyped (Kibana 8.8 and older).
+
+An invalid query exits with status 2 and the position of the problem.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if fieldsFile != "" && index != "" {
+				return usagef("--fields and --index exclude each other")
+			}
+			if untyped && (fieldsFile != "" || index != "") {
+				return usagef("--untyped excludes --fields and --index")
+			}
+			n, err := kql.Parse(args[0])
+			if err != nil {
+				return kqlUsageError(err)
+			}
+			var fields []kql.FieldSpec
+			switch {
+			case fieldsFile != "":
+				if fields, err = readFieldSpecs(fieldsFile); err != nil {
+					return usageError{err}
+				}
+			case index != "":
+				c, err := g.es.client()
+				if err != nil {
+					return err
+				}
+				fields, err = esquery.FieldCaps(cmd.Context(), c, strings.Split(index, ","), kql.FieldNames(n))
+				if err != nil {
+					return fmt.Errorf("load field types: %w", err)
+				}
+			}
+			dsl, err := kql.ToDSL(n, kql.DetectionEngine(fields))
+			if err != nil {
+				return kqlUsageError(err)
+			}
+			out, err := json.MarshalIndent(dsl, "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode DSL: %w", err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", out)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fieldsFile, "fields", "", "JSON file with an array of field specs (kql_vectors.json field_specs format)")
+	f.StringVar(&index, "index", "", "index patterns (comma-separated) whose _field_caps give the field types")
+	f.BoolVar(&untyped, "untyped", false, "translate without field types (Kibana 8.8 and older)")
+	return cmd
+}
+
+// kqlUsageError makes a rejected query an exit-2 error; a syntax error shows
+// the query with a caret under the problem, like Kibana.
+func kqlUsageError(err error) error {
+	var se *kql.SyntaxError
+	if errors.As(err, &se) {
+		return usagef("invalid KQL: %w\n%s", err, se.Pointer())
+	}
+	return usagef("invalid KQL for these fields: %w", err)
+}
+
+func readFieldSpecs(path string) ([]kql.FieldSpec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read field specs: %w", err)
+	}
+	var fields []kql.FieldSpec
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("parse field specs %s: %w", path, err)
+	}
+	if fields == nil {
+		fields = []kql.FieldSpec{}
+	}
+	return fields, nil
+}
