@@ -1,0 +1,55 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/rule"
+)
+
+func TestRunRejectsUnalignedSlot(t *testing.T) {
+	requireKQLParser(t)
+	code, _, stderr := runCLI(t, "run", "--at", "2024-05-01T10:03:00Z")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "nearest slots are 2024-05-01T10:00:00Z and 2024-05-01T10:05:00Z")
+
+	code, _, stderr = runCLI(t, "run", "--at", "yesterday")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "want an RFC 3339 time")
+}
+
+func TestSlotsFor(t *testing.T) {
+	five := &rule.Rule{RuleID: "five", Interval: "5m", HistoryWindowStart: "now-7d"}
+	hour := &rule.Rule{RuleID: "hour", Interval: "1h", HistoryWindowStart: "now-7d"}
+	now := time.Date(2024, 5, 1, 10, 7, 30, 0, time.UTC)
+
+	slots, err := slotsFor([]*rule.Rule{five, hour}, "", now)
+	require.NoError(t, err)
+	require.Equal(t, []time.Time{time.Date(2024, 5, 1, 10, 5, 0, 0, time.UTC), time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)}, slots)
+
+	slots, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01T12:00:00+02:00", now)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), slots[1])
+
+	_, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01T10:05:00Z", now)
+	require.ErrorContains(t, err, "not a slot of rule hour")
+}
+
+func TestSummarize(t *testing.T) {
+	slot := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	res := detect.Result{RuleID: "r", Slot: slot, TermsChecked: 3, NewTerms: 1, AlertsCreated: 1,
+		Took: 1500 * time.Millisecond, ESTook: 20 * time.Millisecond, Requests: 5}
+	s := summarize(res, nil)
+	require.Equal(t, "succeeded", s.Status)
+	require.Equal(t, int64(1500), s.TookMs)
+	s = summarize(res, errTest("boom"))
+	require.Equal(t, "failed", s.Status)
+	require.Equal(t, "boom", s.Error)
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }

@@ -1,0 +1,175 @@
+package detect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/esquery"
+)
+
+// alertSink turns candidates into alerts with Kibana's max_signals loop
+// (§4.1–4.2): chunks of 5×max_signals; ids already in the alerts index are
+// dropped, except those written by this slot's execution (a re-run), which
+// count toward this slot's quota; the rest is cut to max_signals minus what
+// this execution already counts, with Kibana's warning when a creatable
+// candidate was cut.
+type alertSink struct {
+	x     *execution
+	max   int
+	chunk int
+	used  int // alerts counted toward max_signals
+	opts  alerts.BuildOptions
+}
+
+func newAlertSink(x *execution) *alertSink {
+	maxSignals := x.r.MaxSignals
+	if maxSignals <= 0 {
+		maxSignals = 100
+	}
+	opts := alerts.BuildOptions{
+		Space:         space(x.r),
+		ExecutionUUID: x.res.ExecutionUUID,
+		ExecutionType: alerts.ExecutionScheduled,
+		KibanaVersion: x.e.KibanaVersion,
+	}
+	if x.options.ExecutionType == alerts.ExecutionManual {
+		opts.ExecutionType = alerts.ExecutionManual
+		opts.IntendedTimestamp = x.w.Slot
+	}
+	return &alertSink{x: x, max: maxSignals, chunk: 5 * maxSignals, opts: opts}
+}
+
+// offer creates the alerts of cands in order. It reports true when
+// max_signals cut a creatable candidate: the execution stops there.
+func (s *alertSink) offer(ctx context.Context, cands []candidate) (bool, error) {
+	s.x.res.Candidates += len(cands)
+	for start := 0; start < len(cands); start += s.chunk {
+		stop, err := s.offerChunk(ctx, cands[start:min(start+s.chunk, len(cands))])
+		if err != nil || stop {
+			return stop, err
+		}
+	}
+	return false, nil
+}
+
+type pending struct {
+	c     candidate
+	id    string
+	terms []any
+	rerun bool // already written by this slot's execution
+}
+
+func (s *alertSink) offerChunk(ctx context.Context, chunk []candidate) (bool, error) {
+	all := make([]pending, 0, len(chunk))
+	ids := make([]string, 0, len(chunk))
+	seen := make(map[string]bool, len(chunk))
+	for _, c := range chunk {
+		terms := jsTerms(c.terms)
+		id := alerts.ID(c.hit.Index, c.hit.ID, s.opts.Space, s.x.r.SavedObjectID(), terms)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		all = append(all, pending{c: c, id: id, terms: terms})
+		ids = append(ids, id)
+	}
+	existing := map[string]string{}
+	if s.x.e.Alerts != nil {
+		var err error
+		if existing, err = s.x.e.Alerts.Existing(ctx, ids); err != nil {
+			return false, fmt.Errorf("check existing alerts: %w", err)
+		}
+	}
+	creatable := all[:0]
+	for _, p := range all {
+		execUUID, ok := existing[p.id]
+		switch {
+		case !ok:
+			creatable = append(creatable, p)
+		case execUUID == s.opts.ExecutionUUID:
+			p.rerun = true
+			creatable = append(creatable, p)
+		default:
+			s.x.res.AlertsDuplicate++
+		}
+	}
+	if len(creatable) == 0 {
+		return false, nil
+	}
+	truncated := false
+	if room := max(s.max-s.used, 0); len(creatable) > room {
+		s.x.res.AlertsTruncated += len(creatable) - room
+		creatable = creatable[:room]
+		truncated = true
+	}
+	if err := s.write(ctx, creatable); err != nil {
+		return false, err
+	}
+	if truncated {
+		s.x.warn(MaxSignalsWarning)
+		return true, nil
+	}
+	return false, nil
+}
+
+// write builds and writes the alerts of ps (re-run ones exist already) and
+// counts them toward max_signals.
+func (s *alertSink) write(ctx context.Context, ps []pending) error {
+	opts := s.opts
+	opts.Now = s.x.e.now(s.x.w.Slot)
+	built := make([]alerts.Alert, 0, len(ps))
+	reruns := 0
+	for _, p := range ps {
+		if p.rerun {
+			reruns++
+			continue
+		}
+		hit := alerts.Hit{Index: p.c.hit.Index, ID: p.c.hit.ID, Source: p.c.hit.Source, Fields: p.c.hit.Fields}
+		a, err := alerts.Build(s.x.r, hit, p.terms, opts)
+		if err != nil {
+			return fmt.Errorf("build alert for document %s/%s: %w", hit.Index, hit.ID, err)
+		}
+		built = append(built, a)
+	}
+	s.x.res.AlertsDuplicate += reruns
+	s.used += reruns
+	if len(built) == 0 {
+		return nil
+	}
+	if s.x.options.DryRun {
+		s.x.res.Alerts = append(s.x.res.Alerts, built...)
+		s.x.res.AlertsCreated += len(built)
+		s.used += len(built)
+		return nil
+	}
+	wr, err := s.x.e.Alerts.Create(ctx, built)
+	if err != nil {
+		return fmt.Errorf("write %d alerts: %w", len(built), err)
+	}
+	if wr.Created+wr.Duplicate != len(built) {
+		return fmt.Errorf("write %d alerts: %d created and %d duplicate", len(built), wr.Created, wr.Duplicate)
+	}
+	s.x.res.AlertsCreated += wr.Created
+	s.x.res.AlertsDuplicate += wr.Duplicate
+	s.used += wr.Created
+	return nil
+}
+
+// jsTerms converts term values to what Kibana holds after JSON.parse:
+// numbers become float64 (JS numbers); strings and booleans stay.
+func jsTerms(k esquery.Key) []any {
+	out := make([]any, len(k))
+	for i, v := range k {
+		if n, ok := v.(json.Number); ok {
+			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+				out[i] = f
+				continue
+			}
+		}
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,290 @@
+package esquery
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/esrule/esrule/rule"
+)
+
+// PageSize is Kibana's composite page size and terms size (PAGE_SIZE).
+const PageSize = 10000
+
+// DefaultTimestamp is the event time field every ECS document carries.
+const DefaultTimestamp = "@timestamp"
+
+// isoMillis is moment.toISOString(): UTC with milliseconds.
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+// Timestamps are the time fields of a rule (Kibana §2.3): Primary is
+// timestamp_override or @timestamp; Secondary is @timestamp when an override is
+// set and its fallback is enabled, else empty.
+type Timestamps struct {
+	Primary, Secondary string
+}
+
+// TimestampsFor returns the time fields of r.
+func TimestampsFor(r *rule.Rule) Timestamps {
+	ts := Timestamps{Primary: DefaultTimestamp}
+	if r.TimestampOverride != "" {
+		ts.Primary = r.TimestampOverride
+	}
+	if ts.Primary != DefaultTimestamp && !r.TimestampOverrideFallbackDisabled {
+		ts.Secondary = DefaultTimestamp
+	}
+	return ts
+}
+
+// TimeRange is an inclusive range [From, To].
+type TimeRange struct {
+	From, To time.Time
+}
+
+// Query holds what every phase request of one execution shares: the
+// new-terms fields, the time fields and the rule's query filter (esFilter).
+type Query struct {
+	Fields     []string
+	Timestamps Timestamps
+	// Filter is the rule query as one DSL clause (Kibana's esFilter).
+	Filter map[string]any
+	// PageSize is the phase-1 composite page size; 0 means PageSize (10,000).
+	PageSize int
+}
+
+// Key is one composite key (or single term) as the values of Query.Fields in
+// field order. Values keep their JSON types: string, json.Number or bool.
+type Key []any
+
+// RangeFilter is Kibana's time filter over tr (§2.4): a range on the primary
+// timestamp, or, with a secondary timestamp, a should of the primary range and
+// the secondary range on documents without the primary field.
+func (q Query) RangeFilter(tr TimeRange) map[string]any {
+	rng := func(field string) map[string]any {
+		return map[string]any{"range": map[string]any{field: map[string]any{
+			"gte":    tr.From.UTC().Format(isoMillis),
+			"lte":    tr.To.UTC().Format(isoMillis),
+			"format": "strict_date_optional_time",
+		}}}
+	}
+	if q.Timestamps.Secondary == "" {
+		return rng(q.Timestamps.Primary)
+	}
+	return map[string]any{"bool": map[string]any{
+		"minimum_should_match": 1,
+		"should": []any{
+			rng(q.Timestamps.Primary),
+			map[string]any{"bool": map[string]any{"filter": []any{
+				rng(q.Timestamps.Secondary),
+				missing(q.Timestamps.Primary),
+			}}},
+		},
+	}}
+}
+
+func exists(field string) map[string]any {
+	return map[string]any{"exists": map[string]any{"field": field}}
+}
+
+func missing(field string) map[string]any {
+	return map[string]any{"bool": map[string]any{"must_not": exists(field)}}
+}
+
+// body is the base search request (§2.4) with the given aggregations; extra
+// filters are added after the rule filter and the time filter.
+func (q Query) body(tr TimeRange, aggs map[string]any, extra ...any) ([]byte, error) {
+	filter := make([]any, 0, 2+len(extra))
+	if q.Filter != nil {
+		filter = append(filter, q.Filter)
+	}
+	filter = append(filter, q.RangeFilter(tr))
+	filter = append(filter, extra...)
+	b, err := json.Marshal(map[string]any{
+		"size":             0,
+		"track_total_hits": false,
+		"query":            map[string]any{"bool": map[string]any{"filter": filter}},
+		"aggregations":     aggs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode search request: %w", err)
+	}
+	return b, nil
+}
+
+// afterKey turns k into a composite "after" object.
+func (q Query) afterKey(k Key) map[string]any {
+	m := make(map[string]any, len(q.Fields))
+	for i, f := range q.Fields {
+		m[f] = k[i]
+	}
+	return m
+}
+
+func (q Query) composite(size int, after Key, sub map[string]any) map[string]any {
+	sources := make([]any, len(q.Fields))
+	for i, f := range q.Fields {
+		sources[i] = map[string]any{f: map[string]any{"terms": map[string]any{"field": f}}}
+	}
+	c := map[string]any{"sources": sources, "size": size}
+	if after != nil {
+		c["after"] = q.afterKey(after)
+	}
+	agg := map[string]any{"composite": c}
+	if sub != nil {
+		agg["aggs"] = sub
+	}
+	return map[string]any{AggName: agg}
+}
+
+// AggName is the name of the main aggregation in every phase, as in Kibana.
+const AggName = "new_terms"
+
+// RecentTerms is phase 1: one composite page of the new-terms fields over the
+// rule interval, after the given key (nil for the first page).
+func (q Query) RecentTerms(tr TimeRange, after Key) ([]byte, error) {
+	size := q.PageSize
+	if size <= 0 {
+		size = PageSize
+	}
+	return q.body(tr, q.composite(size, after, nil))
+}
+
+// firstSeenAggs are the scriptless first_seen sub-aggregations (D1): the min
+// of the primary timestamp, plus, with a secondary timestamp, the min of the
+// secondary timestamp over documents without the primary one.
+func (q Query) firstSeenAggs() map[string]any {
+	aggs := map[string]any{
+		"first_seen": map[string]any{"min": map[string]any{"field": q.Timestamps.Primary}},
+	}
+	if q.Timestamps.Secondary != "" {
+		aggs["first_seen_fallback"] = map[string]any{
+			"filter": missing(q.Timestamps.Primary),
+			"aggs": map[string]any{
+				"first_seen": map[string]any{"min": map[string]any{"field": q.Timestamps.Secondary}},
+			},
+		}
+	}
+	return aggs
+}
+
+func topHits(sortField string) map[string]any {
+	return map[string]any{"top_hits": map[string]any{
+		"size": 1,
+		"sort": []any{map[string]any{sortField: map[string]any{
+			"order": "asc", "unmapped_type": "date", "numeric_type": "date",
+		}}},
+		"_source": true,
+		"fields":  []any{"*"},
+	}}
+}
+
+// docAggs fetch the oldest document of a bucket: a top_hits sorted by the
+// primary timestamp, or, with a secondary timestamp, one top_hits per side of
+// the primary-exists split, combined in Go (D1).
+func (q Query) docAggs() map[string]any {
+	if q.Timestamps.Secondary == "" {
+		return map[string]any{"docs": topHits(q.Timestamps.Primary)}
+	}
+	return map[string]any{
+		"with_primary": map[string]any{
+			"filter": exists(q.Timestamps.Primary),
+			"aggs":   map[string]any{"docs": topHits(q.Timestamps.Primary)},
+		},
+		"without_primary": map[string]any{
+			"filter": missing(q.Timestamps.Primary),
+			"aggs":   map[string]any{"docs": topHits(q.Timestamps.Secondary)},
+		},
+	}
+}
+
+func (q Query) terms(include []any, sub map[string]any) map[string]any {
+	if include == nil {
+		include = []any{}
+	}
+	return map[string]any{AggName: map[string]any{
+		"terms": map[string]any{"field": q.Fields[0], "size": PageSize, "include": include},
+		"aggs":  sub,
+	}}
+}
+
+// NewTerms is phase 2 for one field: the first_seen of each included value
+// over the history window. The first_seen > from test runs in Go (D1).
+func (q Query) NewTerms(history TimeRange, include []any) ([]byte, error) {
+	return q.body(history, q.terms(include, q.firstSeenAggs()))
+}
+
+// DocFetch is phase 3 for one field: the oldest document of each included
+// (new) value in the rule interval.
+func (q Query) DocFetch(tr TimeRange, include []any) ([]byte, error) {
+	return q.body(tr, q.terms(include, q.docAggs()))
+}
+
+// KeysFilter matches documents holding any of the combinations in keys: a
+// bool.should of one bool.must of term clauses per combination (§3.3).
+func (q Query) KeysFilter(keys []Key) map[string]any {
+	should := make([]any, len(keys))
+	for i, k := range keys {
+		should[i] = q.keyFilter(k)
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
+// keyFilter matches documents holding the combination k.
+func (q Query) keyFilter(k Key) map[string]any {
+	must := make([]any, len(q.Fields))
+	for j, f := range q.Fields {
+		must[j] = map[string]any{"term": map[string]any{f: k[j]}}
+	}
+	return map[string]any{"bool": map[string]any{"must": must}}
+}
+
+// HistoryComposite is phase 2 for several fields: a composite page with
+// first_seen over the history window, restricted to documents holding one of
+// the batch's combinations, after the given key.
+func (q Query) HistoryComposite(history TimeRange, batch []Key, after Key, size int) ([]byte, error) {
+	return q.body(history, q.composite(size, after, q.firstSeenAggs()), q.KeysFilter(batch))
+}
+
+// DocFetchFilters is phase 3 for several fields: the oldest document of each
+// given combination in the rule interval, one filters bucket per combination
+// (in the order of keys), restricted to documents holding one of them.
+func (q Query) DocFetchFilters(tr TimeRange, keys []Key) ([]byte, error) {
+	filters := make([]any, len(keys))
+	for i, k := range keys {
+		filters[i] = q.keyFilter(k)
+	}
+	aggs := map[string]any{AggName: map[string]any{
+		"filters": map[string]any{"filters": filters},
+		"aggs":    q.docAggs(),
+	}}
+	return q.body(tr, aggs, q.KeysFilter(keys))
+}
+
+// Coverage counts the documents matching the rule in the history window, and
+// per new-terms field those that have it (D5).
+func (q Query) Coverage(history TimeRange) ([]byte, error) {
+	aggs := map[string]any{}
+	all := make([]any, len(q.Fields))
+	for i, f := range q.Fields {
+		aggs[coverageAggName(i)] = map[string]any{"filter": exists(f)}
+		all[i] = exists(f)
+	}
+	aggs["all_fields"] = map[string]any{"filter": map[string]any{"bool": map[string]any{"filter": all}}}
+	filter := []any{}
+	if q.Filter != nil {
+		filter = append(filter, q.Filter)
+	}
+	filter = append(filter, q.RangeFilter(history))
+	b, err := json.Marshal(map[string]any{
+		"size":             0,
+		"track_total_hits": true,
+		"query":            map[string]any{"bool": map[string]any{"filter": filter}},
+		"aggregations":     aggs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode coverage request: %w", err)
+	}
+	return b, nil
+}
+
+func coverageAggName(i int) string { return fmt.Sprintf("field_%d", i) }
