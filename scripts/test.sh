@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the full test of esrule, as CI runs it (`make test`, .ci/run).
+#
+# Steps: gofmt, go vet (plain and with the integration tag), unit tests, a check of
+# docker-compose.yml, then the integration tests against a real Elasticsearch of each pinned
+# version (8.19.x and 9.x) started by scripts/elasticsearch.sh on ports of their own
+# (ESRULE_TEST_PORT_8 / _9, default 9280 / 9290, so a developer's instances on 9250/9260 stay
+# untouched), each with empty data. The instances start in the background while the first
+# steps run, and are stopped on exit. A secure 8.19 instance (TLS + file-realm superuser, port
+# ESRULE_TEST_PORT_8_SECURE, default 9282) starts only when a file in integration/ mentions
+# ESRULE_TEST_ES_SECURE_URL (or ESRULE_TEST_SECURE=1; =0 never); the 8.19 run, and only that
+# one, then gets ESRULE_TEST_ES_SECURE_URL, ESRULE_TEST_ES_CA (PEM path), ESRULE_TEST_ES_USER
+# and ESRULE_TEST_ES_PASSWORD (a superuser). So security tests must skip when
+# ESRULE_TEST_ES_SECURE_URL is unset (the 9.x run); test.sh guarantees the 8.19 run has it.
+#
+# Every step runs even when an earlier one failed; the exit code is 1 if any failed. Timing
+# per step is printed as it ends and in a summary. ESRULE_TEST_SEQUENTIAL=1 runs the two
+# integration runs one after the other instead of at once.
+# shellcheck disable=SC2317 # functions run through step and trap
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+es=scripts/elasticsearch.sh
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="$PATH:/usr/local/go/bin"; fi
+work="$(mktemp -d /tmp/esrule-test.XXXXXX)"
+port_8="${ESRULE_TEST_PORT_8:-9280}"
+port_9="${ESRULE_TEST_PORT_9:-9290}"
+port_8_secure="${ESRULE_TEST_PORT_8_SECURE:-9282}"
+export ES_FRESH=1
+started_at=$SECONDS
+summary=()
+failed=0
+
+# record NAME STATUS SECONDS adds a line to the summary.
+record() {
+	summary+=("$(printf '%-28s %-6s %4ss' "$1" "$2" "$3")")
+	if [ "$2" != ok ]; then failed=1; fi
+}
+
+# step NAME COMMAND... runs one step, prints its timing and records the result.
+step() {
+	local name="$1" begin=$SECONDS
+	shift
+	echo "==> $name"
+	if "$@"; then
+		echo "<== $name: ok ($((SECONDS - begin)) s)"
+		record "$name" ok $((SECONDS - begin))
+	else
+		echo "<== $name: FAILED ($((SECONDS - begin)) s)"
+		record "$name" FAILED $((SECONDS - begin))
+	fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Elasticsearch instances, started in the background
+
+declare -A es_args=(
+	[8]="--version 8 --port $port_8"
+	[9]="--version 9 --port $port_9"
+	[8-secure]="--version 8 --port $port_8_secure --secure"
+)
+instances=(8 9)
+case "${ESRULE_TEST_SECURE:-auto}" in
+1) instances+=(8-secure) ;;
+0) ;;
+*) if grep -rqs ESRULE_TEST_ES_SECURE_URL integration/; then instances+=(8-secure); fi ;;
+esac
+# On 2 cores with the Go steps running beside them, starts at once would starve each other.
+export ES_START_TIMEOUT="${ES_START_TIMEOUT:-300}"
+
+stop_instances() {
+	local name
+	if [ -n "${starter_pid:-}" ]; then kill "$starter_pid" 2>/dev/null || true; wait "$starter_pid" 2>/dev/null || true; fi
+	for name in "${instances[@]}"; do
+		[ -e "$work/es-$name.log" ] || continue
+		# shellcheck disable=SC2086 # es_args holds several words on purpose
+		$es stop ${es_args[$name]} 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap stop_instances EXIT
+trap "exit 130" INT TERM
+
+# start_instances starts them one after the other in the background; each leaves its `start`
+# output in es-NAME.env, its messages in es-NAME.log and its exit status in es-NAME.status.
+start_instances() {
+	local name status
+	for name in "${instances[@]}"; do
+		status=0
+		# shellcheck disable=SC2086
+		$es start ${es_args[$name]} >"$work/es-$name.env" 2>"$work/es-$name.log" || status=$?
+		echo "$status" >"$work/es-$name.status"
+	done
+}
+
+# wait_instance NAME waits for its start and shows how it went.
+wait_instance() {
+	until [ -e "$work/es-$1.status" ]; do sleep 1; done
+	cat "$work/es-$1.log"
+	return "$(cat "$work/es-$1.status")"
+}
+
+# env_of NAME VARIABLE prints one value from the instance's `start` output.
+env_of() { sed -n "s/^$2=//p" "$work/es-$1.env"; }
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+gofmt_check() {
+	local unformatted files
+	mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.go')
+	unformatted="$(gofmt -l "${files[@]}")"
+	[ -z "$unformatted" ] || { echo "not gofmt-ed:"; echo "$unformatted"; return 1; }
+}
+
+compose_check() {
+	local python=""
+	for candidate in python3 /usr/bin/python3; do
+		if "$candidate" -c 'import yaml' 2>/dev/null; then python="$candidate"; break; fi
+	done
+	if [ -z "$python" ]; then
+		[ "$(id -u)" = 0 ] || { echo "python3 with PyYAML needed (apt-get install python3-yaml)"; return 1; }
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-yaml >/dev/null ||
+			{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-yaml >/dev/null; }
+		python=/usr/bin/python3
+	fi
+	if docker compose version >/dev/null 2>&1; then
+		docker compose -f docker-compose.yml config -q || return 1
+	elif command -v docker-compose >/dev/null 2>&1; then
+		docker-compose -f docker-compose.yml config -q || return 1
+	fi
+	"$python" - docker-compose.yml <<'EOF'
+# Structural check of the compose file, since no Docker engine is here to run `config`.
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+services = doc["services"]
+problems = []
+for want in ("elasticsearch", "kibana", "setup", "loader", "esrule"):
+    if want not in services:
+        problems.append(f"service {want} missing")
+for name, svc in services.items():
+    if "image" not in svc and "build" not in svc:
+        problems.append(f"{name}: neither image nor build")
+    deps = svc.get("depends_on", {})
+    for dep, cond in (deps.items() if isinstance(deps, dict) else ((d, {}) for d in deps)):
+        if dep not in services:
+            problems.append(f"{name}: depends on unknown service {dep}")
+        c = cond.get("condition", "service_started")
+        if c not in ("service_started", "service_healthy", "service_completed_successfully"):
+            problems.append(f"{name}: unknown condition {c}")
+        if c == "service_healthy" and "healthcheck" not in services.get(dep, {}):
+            problems.append(f"{name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+for p in problems:
+    print("docker-compose.yml:", p)
+sys.exit(1 if problems else 0)
+EOF
+}
+
+integration() { # integration NAME: the integration tests against instance NAME
+	local name="$1" url
+	url="$(env_of "$name" ELASTICSEARCH_URL)"
+	[ -n "$url" ] || { echo "elasticsearch $name did not start"; return 1; }
+	local vars=(ESRULE_TEST_ES_URL="$url")
+	if [ "$name" = 8 ] && [ -s "$work/es-8-secure.env" ]; then
+		vars+=(
+			ESRULE_TEST_ES_SECURE_URL="$(env_of 8-secure ELASTICSEARCH_URL)"
+			ESRULE_TEST_ES_CA="$(env_of 8-secure ELASTICSEARCH_CA_CERT)"
+			ESRULE_TEST_ES_USER="$(env_of 8-secure ELASTICSEARCH_USERNAME)"
+			ESRULE_TEST_ES_PASSWORD="$(env_of 8-secure ELASTICSEARCH_PASSWORD)"
+		)
+	fi
+	env "${vars[@]}" go test -tags integration ./integration/... -count=1
+}
+
+# integration_in_parallel runs the 8.x and 9.x runs at once, output kept apart, both recorded.
+integration_in_parallel() {
+	local begin=$SECONDS name status
+	declare -A pids=()
+	echo "==> integration 8.x and 9.x in parallel"
+	for name in 8 9; do
+		integration "$name" >"$work/integration-$name.out" 2>&1 &
+		pids[$name]=$!
+	done
+	for name in 8 9; do
+		status=0
+		wait "${pids[$name]}" || status=$?
+		echo "--- integration $name.x ($(env_of "$name" ELASTICSEARCH_URL)):"
+		cat "$work/integration-$name.out"
+		if [ "$status" = 0 ]; then
+			record "integration $name.x" ok $((SECONDS - begin))
+		else
+			record "integration $name.x" FAILED $((SECONDS - begin))
+		fi
+	done
+	echo "<== integration: $((SECONDS - begin)) s"
+}
+
+start_instances &
+starter_pid=$!
+step "gofmt" gofmt_check
+step "go vet" go vet ./...
+step "go vet -tags integration" go vet -tags integration ./...
+step "unit tests" go test ./...
+step "docker-compose.yml" compose_check
+for name in "${instances[@]}"; do
+	step "start elasticsearch $name" wait_instance "$name"
+done
+if [ "${ESRULE_TEST_SEQUENTIAL:-0}" = 1 ]; then
+	step "integration 8.x" integration 8
+	step "integration 9.x" integration 9
+else
+	integration_in_parallel
+fi
+
+echo
+echo "summary (total $((SECONDS - started_at)) s):"
+printf '  %s\n' "${summary[@]}"
+if [ "$failed" = 0 ]; then echo "all steps passed"; else echo "some steps FAILED"; fi
+exit "$failed"
