@@ -1,0 +1,109 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/metrics"
+	"github.com/esrule/esrule/rule"
+)
+
+func TestParseSchedules(t *testing.T) {
+	r := rule.Builtin()
+	tests := []struct {
+		name    string
+		values  []string
+		wantErr string
+	}{
+		{name: "none"},
+		{name: "by rule_id", values: []string{r.RuleID + "=*/10 * * * *"}},
+		{name: "descriptor", values: []string{r.RuleID + "=@every 1m"}},
+		{name: "no equals", values: []string{"*/5 * * * *"}, wantErr: "want RULE_ID=CRON"},
+		{name: "unknown rule", values: []string{"nope=*/5 * * * *"}, wantErr: "no loaded rule"},
+		{name: "bad cron", values: []string{r.RuleID + "=*/5 * *"}, wantErr: "parse cron expression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseSchedules(tt.values, []*rule.Rule{r})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				var ue usageError
+				require.True(t, errors.As(err, &ue), "a usage error (exit 2)")
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, len(tt.values))
+		})
+	}
+}
+
+func TestTickOptionsValidate(t *testing.T) {
+	ok := tickOptions{stateIndex: "esrule-state", maxCatchup: time.Hour, startFrom: "now", maxResponseBytes: 1}
+	start, err := ok.validate()
+	require.NoError(t, err)
+	require.True(t, start.IsZero())
+
+	o := ok
+	o.startFrom = "2026-01-02T03:04:05+01:00"
+	start, err = o.validate()
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 1, 2, 2, 4, 5, 0, time.UTC), start)
+
+	for name, mutate := range map[string]func(*tickOptions){
+		"start-from":     func(o *tickOptions) { o.startFrom = "yesterday" },
+		"max-catchup":    func(o *tickOptions) { o.maxCatchup = -time.Second },
+		"lease-ttl":      func(o *tickOptions) { o.leaseTTL = -time.Second },
+		"state-index":    func(o *tickOptions) { o.stateIndex = "" },
+		"response bytes": func(o *tickOptions) { o.maxResponseBytes = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := ok
+			mutate(&o)
+			_, err := o.validate()
+			var ue usageError
+			require.True(t, errors.As(err, &ue), "usage error, got %v", err)
+		})
+	}
+}
+
+func TestOwnerID(t *testing.T) {
+	o := tickOptions{}
+	a, b := o.ownerID(), o.ownerID()
+	require.NotEqual(t, a, b, "a random suffix tells processes apart")
+	o.owner = "pod-1"
+	require.Equal(t, "pod-1", o.ownerID())
+}
+
+func TestServeEndpoints(t *testing.T) {
+	m := metrics.New()
+	m.InitRule("r1")
+	get := func(ready *readiness, path string) (int, string) {
+		rec := httptest.NewRecorder()
+		serveMux(ready, m).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	code, _ := get(&readiness{rules: 1}, "/healthz")
+	require.Equal(t, http.StatusOK, code)
+
+	code, body := get(&readiness{rules: 0}, "/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, body, "no rules loaded")
+
+	r := &readiness{rules: 1}
+	code, body = get(r, "/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, body, "installing index templates")
+	r.setInstalled(errors.New("403 forbidden"))
+	_, body = get(r, "/readyz")
+	require.Contains(t, body, "403 forbidden")
+
+	code, body = get(r, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, strings.Contains(body, `esrule_executions_total{result="success",rule_id="r1"} 0`), body)
+}

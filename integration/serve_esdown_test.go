@@ -1,0 +1,90 @@
+//go:build integration
+
+package integration
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/state"
+)
+
+// flakyProxy forwards to Elasticsearch; while down it answers 503 or drops
+// the connection, alternately.
+type flakyProxy struct {
+	*httptest.Server
+	down     atomic.Bool
+	requests atomic.Int64
+	refused  atomic.Int64
+}
+
+func newFlakyProxy(t *testing.T) *flakyProxy {
+	t.Helper()
+	target, err := url.Parse(esURL)
+	require.NoError(t, err)
+	p := &flakyProxy{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := p.requests.Add(1)
+		if p.down.Load() {
+			p.refused.Add(1)
+			if n%2 == 0 {
+				panic(http.ErrAbortHandler) // connection closed without a response
+			}
+			http.Error(w, `{"error":{"type":"unavailable","reason":"proxy down"},"status":503}`, http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+// TestIntegrationServeElasticsearchDown: serve talks to Elasticsearch through
+// a proxy that goes down for a few slots. Executions (and state writes) fail
+// meanwhile; when it is back, serve catches up: nothing lost, nothing
+// duplicated, and every slot completed once.
+func TestIntegrationServeElasticsearchDown(t *testing.T) {
+	t.Parallel()
+	e := newServeEnv(t)
+	proxy := newFlakyProxy(t)
+	pc, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{proxy.URL}})
+	require.NoError(t, err)
+
+	run := newCountingRunner(e.newExecutor(pc, e.alias))
+	cfg := e.config("replica-a", state.NewStore(pc, e.stateIndex), run)
+	cfg.Timeout = 5 * time.Second
+	cfg.LeaseTTL = 10 * time.Second
+	stop := startServe(t, cfg)
+	e.waitCheckpoint(t, e.slot(1), 60*time.Second)
+
+	proxy.down.Store(true)
+	downFrom := *e.ruleState(t).LastCompletedSlot
+	waitUntil(downFrom.Add(4 * serveInterval))
+	require.Eventually(t, func() bool { return proxy.refused.Load() > 0 }, 30*time.Second, 50*time.Millisecond)
+	stalled := e.ruleState(t)
+	require.True(t, stalled.LastCompletedSlot.Before(downFrom.Add(2*serveInterval)),
+		"no checkpoint can be written while Elasticsearch is down: %v", stalled.LastCompletedSlot)
+	proxy.down.Store(false)
+
+	e.waitCheckpoint(t, downFrom.Add(6*serveInterval), 60*time.Second)
+	stop()
+	st := e.ruleState(t)
+	require.Equal(t, state.StatusSucceeded, st.LastStatus)
+	runs, failed := run.counts()
+	t.Logf("proxy refused %d requests; %d executions failed", proxy.refused.Load(), failed)
+	// A slot that failed while Elasticsearch was down ran again later (a slot
+	// whose checkpoint could not be written also runs again: idempotent).
+	for slot := e.s0; !slot.After(*st.LastCompletedSlot); slot = slot.Add(serveInterval) {
+		require.GreaterOrEqual(t, runs[slot], 1, "slot %s executed", slot.Format("15:04:05"))
+	}
+	e.requireSameAlerts(t, *st.LastCompletedSlot)
+}

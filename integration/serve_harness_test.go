@@ -1,0 +1,303 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/internal/randdata"
+	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/schedule"
+	"github.com/esrule/esrule/state"
+)
+
+// serveInterval is the interval of the serve tests' rule: short, so that a
+// test sees several slots within seconds.
+const serveInterval = 2 * time.Second
+
+// serveEnv is one isolated serve setup: a data index with generated login
+// events around S0, an alerts space, a state index and a rule.
+type serveEnv struct {
+	c          *elasticsearch.Client
+	space      string
+	alias      string
+	stateIndex string
+	store      *state.Store
+	rule       *rule.Rule
+	// s0 is the first slot the tests execute (StartFrom).
+	s0 time.Time
+}
+
+func newServeEnv(t *testing.T) *serveEnv {
+	t.Helper()
+	ctx := context.Background()
+	c := newClient(t)
+	space := strings.TrimPrefix(uniqueName(t, "esrule-alerts-serve"), "esrule-alerts-")
+	stateIndex := uniqueName(t, "esrule-state-serve")
+	dataIndex := uniqueName(t, "esrule-serve-data")
+	zero := 0
+	require.NoError(t, mappings.Ensure(ctx, c, mappings.Options{Space: space, Replicas: &zero, StateIndex: stateIndex}))
+	t.Cleanup(func() {
+		res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space))
+		if err == nil {
+			res.Body.Close()
+		}
+	})
+	// Two slots in the past: the first tick catches them up.
+	s0 := rule.AlignSlot(time.Now(), serveInterval).Add(-2 * serveInterval)
+	require.NoError(t, randdata.CreateIndex(ctx, c, dataIndex, map[string]any{
+		"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
+		"mappings": map[string]any{"properties": map[string]any{
+			"@timestamp": map[string]any{"type": "date"},
+			"event":      map[string]any{"properties": map[string]any{"action": map[string]any{"type": "keyword"}}},
+			"user":       map[string]any{"properties": map[string]any{"name": map[string]any{"type": "keyword"}}},
+		}},
+	}))
+	require.NoError(t, randdata.Load(ctx, c, serveEvents(dataIndex, s0)))
+	soID := "serve-" + space
+	r := &rule.Rule{
+		ID: soID, RuleID: soID, Name: "serve test " + soID, Description: "logins of users not seen in the last minute",
+		Type: rule.TypeNewTerms, Language: "kuery", Query: "event.action:login", Index: []string{dataIndex},
+		NewTermsFields: []string{"user.name"}, HistoryWindowStart: "now-1m", From: "now-5s", To: "now",
+		Interval: "2s", MaxSignals: 100, Severity: "low", RiskScore: 21, Enabled: true, Space: space,
+	}
+	r.ApplyDefaults()
+	require.Empty(t, r.Validate())
+	return &serveEnv{c: c, space: space, alias: mappings.AlertsAlias(space), stateIndex: stateIndex,
+		store: state.NewStore(c, stateIndex), rule: r, s0: s0}
+}
+
+// serveEvents generates login events around s0: regular users who log in
+// every few seconds over the whole history, and a new user every 700ms from
+// s0-5s to s0+45s, each logging in twice more shortly after.
+func serveEvents(index string, s0 time.Time) []randdata.Event {
+	rnd := rand.New(rand.NewPCG(uint64(s0.Unix()), 7))
+	var events []randdata.Event
+	add := func(user string, at time.Time, action string) {
+		events = append(events, randdata.Event{Index: index, ID: fmt.Sprintf("e%05d", len(events)), Source: map[string]any{
+			"@timestamp": at.UTC().Format("2006-01-02T15:04:05.000Z"),
+			"event":      map[string]any{"action": action},
+			"user":       map[string]any{"name": user},
+		}})
+	}
+	for u := range 30 {
+		for at := s0.Add(-65*time.Second + time.Duration(u)*97*time.Millisecond); at.Before(s0.Add(90 * time.Second)); at = at.Add(4 * time.Second) {
+			add(fmt.Sprintf("regular-%02d", u), at, "login")
+		}
+	}
+	for i := range 72 {
+		first := s0.Add(-5*time.Second + time.Duration(i)*700*time.Millisecond + time.Duration(rnd.IntN(50))*time.Millisecond)
+		user := fmt.Sprintf("new-%02d", i)
+		add(user, first, "login")
+		add(user, first.Add(500*time.Millisecond+time.Duration(rnd.IntN(400))*time.Millisecond), "login")
+		add(user, first.Add(1700*time.Millisecond), "logout")
+		add(user, first.Add(2900*time.Millisecond), "login")
+	}
+	return events
+}
+
+// newExecutor returns an executor writing alerts to index (the space's alias
+// or a separate index), refreshing like Kibana.
+func (e *serveEnv) newExecutor(c *elasticsearch.Client, index string) *detect.Executor {
+	return &detect.Executor{
+		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{Backoff: func(int) time.Duration { return 50 * time.Millisecond }}),
+		Alerts: alerts.NewWriter(c, alerts.WriterConfig{Alias: index, Refresh: "true",
+			Backoff: func(int) time.Duration { return 50 * time.Millisecond }}),
+		FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
+			return esquery.FieldCaps(ctx, c, indices, fields)
+		},
+		Logger: zerolog.Nop(),
+		Clock:  time.Now,
+	}
+}
+
+// testLogger logs to stderr with -v, else nowhere.
+func testLogger(owner string) zerolog.Logger {
+	if !testing.Verbose() {
+		return zerolog.Nop()
+	}
+	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).
+		With().Timestamp().Str("owner", owner).Logger()
+}
+
+// countingRunner counts executions per slot (successful or not) and can
+// hold a slot (a "crash" in the middle of it).
+type countingRunner struct {
+	next schedule.SlotRunner
+	mu   sync.Mutex
+	runs map[time.Time]int
+	fail int
+	// hook, when set, runs after the execution of each slot, with its error.
+	hook func(ctx context.Context, slot time.Time, err error) error
+}
+
+func newCountingRunner(next schedule.SlotRunner) *countingRunner {
+	return &countingRunner{next: next, runs: map[time.Time]int{}}
+}
+
+func (c *countingRunner) Run(ctx context.Context, r *rule.Rule, slot time.Time, o detect.RunOptions) (detect.Result, error) {
+	res, err := c.next.Run(ctx, r, slot, o)
+	c.mu.Lock()
+	c.runs[slot]++
+	if err != nil {
+		c.fail++
+	}
+	hook := c.hook
+	c.mu.Unlock()
+	if hook != nil {
+		err = hook(ctx, slot, err)
+	}
+	return res, err
+}
+
+func (c *countingRunner) counts() (map[time.Time]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[time.Time]int, len(c.runs))
+	for k, v := range c.runs {
+		out[k] = v
+	}
+	return out, c.fail
+}
+
+// config returns the scheduler configuration of one replica.
+func (e *serveEnv) config(owner string, store schedule.Store, run schedule.SlotRunner) schedule.Config {
+	return schedule.Config{
+		Rules: []*rule.Rule{e.rule}, Store: store, Runner: run, Clock: time.Now, Owner: owner,
+		StartFrom: e.s0, MaxCatchup: time.Hour, KeepLease: true, ShutdownGrace: 5 * time.Second,
+		// The test machine can be slow: executions may take longer than the
+		// interval; they must not fail for that.
+		Timeout: 20 * time.Second, LeaseTTL: 40 * time.Second,
+		Logger: testLogger(owner),
+	}
+}
+
+// startServe runs Serve in the background; the returned stop cancels it and
+// waits for it to return.
+func startServe(t *testing.T, cfg schedule.Config) (stop func()) {
+	t.Helper()
+	s, err := schedule.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("Serve did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// ruleState reads the rule's state document directly from Elasticsearch.
+func (e *serveEnv) ruleState(t *testing.T) state.Rule {
+	t.Helper()
+	var st state.Rule
+	_, err := e.store.Get(context.Background(), state.RuleDocID(e.space, e.rule.SavedObjectID()), &st)
+	require.NoError(t, err)
+	return st
+}
+
+// waitCheckpoint waits until the rule's checkpoint reaches slot.
+func (e *serveEnv) waitCheckpoint(t *testing.T, slot time.Time, limit time.Duration) state.Rule {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		st := e.ruleState(t)
+		if st.LastCompletedSlot != nil && !st.LastCompletedSlot.Before(slot) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checkpoint %v did not reach %s within %s (status %q, error %q)",
+				st.LastCompletedSlot, slot.Format(time.RFC3339), limit, st.LastStatus, st.LastError)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitUntil waits until the wall clock passes t (downtimes are real time).
+func waitUntil(t time.Time) { time.Sleep(time.Until(t)) }
+
+// slot returns S0 + n intervals.
+func (e *serveEnv) slot(n int) time.Time { return e.s0.Add(time.Duration(n) * serveInterval) }
+
+// expected runs the rule slot by slot from S0 through `through` into a fresh
+// index of the same space (same alert ids) and returns its alerts by id →
+// execution uuid.
+func (e *serveEnv) expected(t *testing.T, through time.Time) map[string]string {
+	t.Helper()
+	index := e.alias + "-expected"
+	ex := e.newExecutor(e.c, index)
+	for slot := e.s0; !slot.After(through); slot = slot.Add(serveInterval) {
+		_, err := ex.Run(context.Background(), e.rule, slot, detect.RunOptions{})
+		require.NoError(t, err, "expected run of slot %s", slot.Format(time.RFC3339))
+	}
+	return alertsByID(t, e.c, index, e.rule.SavedObjectID())
+}
+
+func alertsByID(t *testing.T, c *elasticsearch.Client, index, soID string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, w := range readAlerts(t, c, index, soID) {
+		out[w.ID] = w.ExecUUID
+	}
+	return out
+}
+
+// requireSameAlerts compares serve's alerts (alias) with the slot-by-slot
+// expectation through the final checkpoint: same ids, each written by the
+// same slot's execution.
+func (e *serveEnv) requireSameAlerts(t *testing.T, through time.Time) {
+	t.Helper()
+	want := e.expected(t, through)
+	got := alertsByID(t, e.c, e.alias, e.rule.SavedObjectID())
+	require.NotEmpty(t, want, "the dataset must produce alerts")
+	require.Equal(t, sortedKeys(want), sortedKeys(got), "alert ids")
+	require.Equal(t, want, got, "alert id -> execution uuid")
+}
+
+// requireOncePerSlot checks that every slot from S0 through `through` was
+// executed exactly once.
+func (e *serveEnv) requireOncePerSlot(t *testing.T, runs map[time.Time]int, through time.Time) {
+	t.Helper()
+	for slot := e.s0; !slot.After(through); slot = slot.Add(serveInterval) {
+		require.Equal(t, 1, runs[slot], "executions of slot %s", slot.Format("15:04:05"))
+	}
+	for slot, n := range runs {
+		require.False(t, slot.Before(e.s0), "slot %s before S0 executed %d times", slot, n)
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

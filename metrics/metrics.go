@@ -1,0 +1,138 @@
+// Package metrics defines esrule's Prometheus metrics (SPEC §8) on a registry
+// of its own: executions, their duration, Elasticsearch request durations,
+// alerts written, new terms, last success, gaps and leases. *Metrics
+// implements schedule.Observer; Transport instruments the Elasticsearch client.
+package metrics
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/detect"
+)
+
+// Label values of esrule_executions_total{result}.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+)
+
+// Metrics holds esrule's collectors, registered on Registry.
+type Metrics struct {
+	// Registry holds every esrule collector plus the Go and process collectors.
+	Registry *prometheus.Registry
+
+	executions       *prometheus.CounterVec
+	executionSeconds *prometheus.HistogramVec
+	esRequestSeconds *prometheus.HistogramVec
+	alertsWritten    *prometheus.CounterVec
+	newTerms         *prometheus.CounterVec
+	lastSuccess      *prometheus.GaugeVec
+	gapSeconds       *prometheus.GaugeVec
+	leaseHeld        *prometheus.GaugeVec
+}
+
+// New creates the collectors on a new registry.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_executions_total",
+			Help: "Rule executions (one per slot) by rule and result (success or failure).",
+		}, []string{"rule_id", "result"}),
+		executionSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "esrule_execution_duration_seconds",
+			Help:    "Duration of rule executions, successful or not.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"rule_id"}),
+		esRequestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "esrule_es_request_duration_seconds",
+			Help:    "Duration of HTTP requests to Elasticsearch by endpoint and status code (0: no response).",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"endpoint", "code"}),
+		alertsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_alerts_written_total",
+			Help: "Alerts offered to Elasticsearch by rule and result: created, duplicate (already written) or failed.",
+		}, []string{"rule_id", "result"}),
+		newTerms: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_new_terms_total",
+			Help: "New terms (or combinations) found by successful executions.",
+		}, []string{"rule_id"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_last_success_timestamp_seconds",
+			Help: "Unix time of the rule's last successful execution.",
+		}, []string{"rule_id"}),
+		gapSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_gap_seconds",
+			Help: "Length of the rule's recorded gap: missed slots older than the catch-up limit, to be filled with esrule backfill (0: none).",
+		}, []string{"rule_id"}),
+		leaseHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_lease_held",
+			Help: "1 when this replica holds the rule's lease, else 0.",
+		}, []string{"rule_id"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.executions, m.executionSeconds, m.esRequestSeconds, m.alertsWritten,
+		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld,
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// InitRule creates the per-rule series with zero values, so dashboards see a
+// rule before its first execution.
+func (m *Metrics) InitRule(ruleID string) {
+	for _, r := range []string{ResultSuccess, ResultFailure} {
+		m.executions.WithLabelValues(ruleID, r)
+	}
+	for _, r := range []string{"created", "duplicate", "failed"} {
+		m.alertsWritten.WithLabelValues(ruleID, r)
+	}
+	m.newTerms.WithLabelValues(ruleID)
+	m.gapSeconds.WithLabelValues(ruleID)
+	m.leaseHeld.WithLabelValues(ruleID)
+}
+
+// Executed records one execution that ended at at.
+func (m *Metrics) Executed(ruleID string, at time.Time, res detect.Result, err error) {
+	m.executionSeconds.WithLabelValues(ruleID).Observe(res.Took.Seconds())
+	m.alertsWritten.WithLabelValues(ruleID, "created").Add(float64(res.AlertsCreated))
+	m.alertsWritten.WithLabelValues(ruleID, "duplicate").Add(float64(res.AlertsDuplicate))
+	if err != nil {
+		m.executions.WithLabelValues(ruleID, ResultFailure).Inc()
+		var be *alerts.BulkError
+		if errors.As(err, &be) {
+			m.alertsWritten.WithLabelValues(ruleID, "failed").Add(float64(len(be.Failed)))
+		}
+		return
+	}
+	m.executions.WithLabelValues(ruleID, ResultSuccess).Inc()
+	m.newTerms.WithLabelValues(ruleID).Add(float64(res.NewTerms))
+	m.lastSuccess.WithLabelValues(ruleID).Set(float64(at.UnixNano()) / 1e9)
+}
+
+// GapSeconds sets the length of the rule's recorded gap.
+func (m *Metrics) GapSeconds(ruleID string, seconds float64) {
+	m.gapSeconds.WithLabelValues(ruleID).Set(seconds)
+}
+
+// LeaseHeld sets whether this replica holds the rule's lease.
+func (m *Metrics) LeaseHeld(ruleID string, held bool) {
+	v := 0.0
+	if held {
+		v = 1
+	}
+	m.leaseHeld.WithLabelValues(ruleID).Set(v)
+}

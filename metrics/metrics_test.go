@@ -1,0 +1,94 @@
+package metrics
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/detect"
+)
+
+func TestMetricsFollowPrometheusConventions(t *testing.T) {
+	m := New()
+	m.InitRule("r1")
+	m.Executed("r1", time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), detect.Result{AlertsCreated: 2, NewTerms: 3, Took: time.Second}, nil)
+	m.GapSeconds("r1", 600)
+	m.LeaseHeld("r1", true)
+	m.observeRequest(httptest.NewRequest(http.MethodPost, "/logs-*/_search", nil), &http.Response{StatusCode: 200}, time.Millisecond)
+
+	problems, err := testutil.CollectAndLint(m.Registry)
+	require.NoError(t, err)
+	require.Empty(t, problems)
+
+	names := []string{
+		"esrule_executions_total", "esrule_execution_duration_seconds", "esrule_es_request_duration_seconds",
+		"esrule_alerts_written_total", "esrule_new_terms_total", "esrule_last_success_timestamp_seconds",
+		"esrule_gap_seconds", "esrule_lease_held",
+	}
+	n, err := testutil.GatherAndCount(m.Registry, names...)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	for _, name := range names {
+		c, err := testutil.GatherAndCount(m.Registry, name)
+		require.NoError(t, err)
+		require.Positive(t, c, name)
+	}
+}
+
+func TestExecutedCountsResults(t *testing.T) {
+	m := New()
+	at := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	m.Executed("r1", at, detect.Result{AlertsCreated: 2, AlertsDuplicate: 1, NewTerms: 3}, nil)
+	failed := &alerts.BulkError{Total: 4, Failed: []alerts.ItemError{{ID: "a"}, {ID: "b"}}}
+	m.Executed("r1", at.Add(time.Minute), detect.Result{AlertsCreated: 2}, errors.Join(errors.New("phase 3"), failed))
+
+	require.InDelta(t, 1, testutil.ToFloat64(m.executions.WithLabelValues("r1", ResultSuccess)), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(m.executions.WithLabelValues("r1", ResultFailure)), 0)
+	require.InDelta(t, 4, testutil.ToFloat64(m.alertsWritten.WithLabelValues("r1", "created")), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(m.alertsWritten.WithLabelValues("r1", "duplicate")), 0)
+	require.InDelta(t, 2, testutil.ToFloat64(m.alertsWritten.WithLabelValues("r1", "failed")), 0)
+	require.InDelta(t, 3, testutil.ToFloat64(m.newTerms.WithLabelValues("r1")), 0)
+	require.InDelta(t, float64(at.Unix()), testutil.ToFloat64(m.lastSuccess.WithLabelValues("r1")), 0)
+}
+
+func TestEndpoint(t *testing.T) {
+	tests := []struct {
+		name, method, path, want string
+	}{
+		{"search", http.MethodPost, "/filebeat-*,logs-okta*/_search", "search"},
+		{"bulk", http.MethodPost, "/_bulk", "bulk"},
+		{"get state", http.MethodGet, "/esrule-state/_doc/default:abc", "get"},
+		{"put state", http.MethodPut, "/esrule-state/_doc/default:abc", "index"},
+		{"field caps", http.MethodGet, "/logs-*/_field_caps", "field_caps"},
+		{"info", http.MethodGet, "/", "info"},
+		{"index exists", http.MethodHead, "/esrule-state", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, Endpoint(tt.method, tt.path))
+		})
+	}
+}
+
+func TestTransportObservesRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	m := New()
+	client := &http.Client{Transport: m.Transport(nil)}
+	res, err := client.Post(srv.URL+"/idx/_search", "application/json", strings.NewReader("{}"))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 1, testutil.CollectAndCount(m.esRequestSeconds, "esrule_es_request_duration_seconds"))
+	_, err = client.Get("http://127.0.0.1:1/") // nothing listens: no response
+	require.Error(t, err)
+	require.Equal(t, 2, testutil.CollectAndCount(m.esRequestSeconds, "esrule_es_request_duration_seconds"))
+}
