@@ -47,6 +47,7 @@ func fieldCapsFunc(c *elasticsearch.Client) detect.FieldCapsFunc {
 type runOptions struct {
 	at               string
 	maxResponseBytes int64
+	tick             tickOptions
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -54,11 +55,19 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Execute each selected rule once for one slot, then exit",
-		Long: `run executes every selected rule once for the slot at --at (an RFC 3339 time that
-must be a multiple of the rule's interval, UTC), or, without --at, for the latest
-completed slot (now rounded down to the interval). It installs the alerts index
-template when missing (not with --dry-run), writes the alerts, and prints one JSON
-summary line per rule on stdout.
+		Long: `Without --at, run does exactly one tick of serve and exits (the Kubernetes CronJob
+form): for every selected rule it takes the rule's lease, executes every slot from the
+checkpoint in the state index to the latest completed slot, oldest first (up to
+--max-catchup; older missed slots are reported as a gap to fill with esrule backfill),
+and advances the checkpoint after each slot's alerts are written. A missed CronJob run
+therefore leaves no gap.
+
+With --at T (an RFC 3339 time that must be a multiple of the rule's interval, UTC),
+run executes exactly slot T for every selected rule and does not touch the checkpoint.
+
+It installs the alerts index template when missing (not with --dry-run), writes the
+alerts, and prints one JSON summary line per executed slot on stdout. --dry-run
+without --at executes only the latest completed slot.
 
 With --dry-run nothing is written: the would-be alerts are printed as NDJSON on
 stdout ({"_index","_id","_source"} per line) and the summaries go to the log.
@@ -67,6 +76,10 @@ Exit code 0 when every execution succeeded (also without new terms), 1 when any
 failed, 2 for bad usage or an invalid rule.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.at == "" && !g.dryRun {
+				o.tick.maxResponseBytes = o.maxResponseBytes
+				return runTick(cmd.Context(), g, o.tick, cmd.OutOrStdout(), time.Now)
+			}
 			return runRules(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
 		},
 	}
@@ -74,6 +87,7 @@ failed, 2 for bad usage or an invalid rule.`,
 	f.StringVar(&o.at, "at", "", "slot time, RFC 3339 (default: the latest completed slot)")
 	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esquery.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
+	o.tick.addFlags(f)
 	return cmd
 }
 
