@@ -187,7 +187,10 @@ fetch_zip() { # fetch_zip DIR copies the zip from ~/.m2 (downloading it there fi
 # ensure_distribution downloads the zip through Maven (cached in ~/.m2) and unpacks it into
 # $dist, once; a lock keeps parallel starts of the same version from racing.
 ensure_distribution() {
-	[ -x "$dist/bin/elasticsearch" ] && return 0
+	if [ -x "$dist/bin/elasticsearch" ]; then
+		ensure_test_plugin
+		return 0
+	fi
 	need_command unzip unzip
 	need_command flock util-linux
 	mkdir -p "$base/dist"
@@ -209,6 +212,40 @@ ensure_distribution() {
 		chmod a+x "$download/elasticsearch-$version"/bin/*
 		mv "$download/elasticsearch-$version" "$dist"
 		rm -rf "$download"
+	fi
+	flock -u 9
+	exec 9>&-
+	ensure_test_plugin
+}
+
+# ensure_test_plugin adds, to an 8.x distribution, the test-only plugin in
+# scripts/es-test-plugin: the integ-test-zip lacks analysis-common, without which the .security
+# index (API keys, native users) cannot be created; the plugin stands in for the three analysis
+# components that index names. It is built once per distribution with the JDK's javac and moved
+# into place atomically, under the same lock as the unpacking.
+ensure_test_plugin() {
+	case "$version" in 8.*) ;; *) return 0 ;; esac
+	local plugin="$dist/plugins/esrule-test-analysis" build java_home
+	[ -f "$plugin/esrule-test-analysis.jar" ] && return 0
+	exec 9>"$base/dist/.lock"
+	flock 9
+	if [ ! -f "$plugin/esrule-test-analysis.jar" ]; then
+		java_home="$(choose_java)"
+		build="$(mktemp -d "$base/dist/.plugin-XXXXXX")"
+		mkdir -p "$build/classes" "$build/esrule-test-analysis"
+		"$java_home/bin/javac" --release 17 -nowarn -cp "$dist/lib/*" -d "$build/classes" \
+			"$(dirname "$0")/es-test-plugin/TestAnalysisPlugin.java" >&2
+		"$java_home/bin/jar" cf "$build/esrule-test-analysis/esrule-test-analysis.jar" -C "$build/classes" .
+		printf '%s\n' \
+			"description=esrule tests: stand-ins for the analysis components the .security index needs" \
+			"version=1.0" "name=esrule-test-analysis" \
+			"classname=org.esrule.testanalysis.TestAnalysisPlugin" \
+			"java.version=17" "elasticsearch.version=$version" \
+			>"$build/esrule-test-analysis/plugin-descriptor.properties"
+		chmod -R a+rX "$build/esrule-test-analysis"
+		mv "$build/esrule-test-analysis" "$plugin"
+		rm -rf "$build"
+		log "installed the test plugin esrule-test-analysis (API keys on the integ-test-zip)"
 	fi
 	flock -u 9
 	exec 9>&-

@@ -187,8 +187,8 @@ func runRules(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 			space = rule.DefaultSpace
 		}
 		if !g.dryRun && !ensured[space] {
-			if err := mappings.Ensure(ctx, c, mappings.Options{Space: space}); err != nil {
-				return fmt.Errorf("install alerts index template for space %s: %w", space, err)
+			if err := ensureMappings(ctx, c, []string{space}, mappings.StateIndex); err != nil {
+				return err
 			}
 			ensured[space] = true
 		}

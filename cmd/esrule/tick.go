@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -123,6 +126,11 @@ func ensureMappings(ctx context.Context, c *elasticsearch.Client, spaces []strin
 			continue
 		}
 		if err := mappings.Ensure(ctx, c, o); err != nil {
+			var re *mappings.ResponseError
+			if errors.As(err, &re) && re.Status == http.StatusForbidden {
+				return fmt.Errorf("install the alerts and state indices of space %s (missing: %s; run esrule setup with the esrule-setup role first): %w",
+					space, strings.Join(missing, ", "), err)
+			}
 			return fmt.Errorf("install the alerts and state indices of space %s: %w", space, err)
 		}
 	}
