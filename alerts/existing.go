@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -71,9 +70,9 @@ func (w *Writer) searchIDs(ctx context.Context, body []byte, found map[string]st
 		return true, err
 	}
 	raw, readErr := readBody(res.Body)
-	if res.StatusCode == http.StatusNotFound {
-		return false, nil // no such alias or index: nothing exists yet
-	}
+	// With ignore_unavailable and allow_no_indices a missing alias is an empty
+	// 200 answer; any error status (a 404 too, e.g. from a proxy) must fail
+	// closed, since "nothing exists" would re-create and re-count alerts.
 	if res.StatusCode >= 300 {
 		return retryableStatus(res.StatusCode), fmt.Errorf("status %d: %s", res.StatusCode, excerpt(raw))
 	}
@@ -89,7 +88,7 @@ func parseIDHits(res *esapi.Response, raw []byte, found map[string]string) (bool
 		Shards   struct {
 			Failed int `json:"failed"`
 		} `json:"_shards"`
-		Hits struct {
+		Hits *struct {
 			Hits []struct {
 				ID     string         `json:"_id"`
 				Source map[string]any `json:"_source"`
@@ -98,6 +97,9 @@ func parseIDHits(res *esapi.Response, raw []byte, found map[string]string) (bool
 	}
 	if err := json.Unmarshal(raw, &parsed); err != nil {
 		return true, fmt.Errorf("decode response (status %d): %w: %s", res.StatusCode, err, excerpt(raw))
+	}
+	if parsed.Hits == nil {
+		return false, fmt.Errorf("response without hits (status %d): %s", res.StatusCode, excerpt(raw))
 	}
 	if parsed.TimedOut || parsed.Shards.Failed > 0 {
 		// A partial answer could hide existing alerts.

@@ -121,9 +121,20 @@ func retryableStatus(status int) bool {
 }
 
 // readBody reads and closes an HTTP body.
+// maxResponseBytes bounds what is read of one response: a bulk response for
+// the largest request, or an ids search of 10,000 hits, is far smaller.
+const maxResponseBytes = 64 << 20
+
 func readBody(body io.ReadCloser) ([]byte, error) {
 	defer body.Close()
-	return io.ReadAll(body)
+	b, err := io.ReadAll(io.LimitReader(body, maxResponseBytes+1))
+	if err != nil {
+		return b, err
+	}
+	if len(b) > maxResponseBytes {
+		return nil, fmt.Errorf("response larger than %d bytes", maxResponseBytes)
+	}
+	return b, nil
 }
 
 // excerpt shortens a response body for error messages.

@@ -333,12 +333,26 @@ func TestExisting(t *testing.T) {
 		require.EqualValues(t, 4, body["size"])
 	})
 	t.Run("missing alias", func(t *testing.T) {
+		// ignore_unavailable and allow_no_indices: Elasticsearch answers an empty 200.
 		f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){
-			esResponse(404, `{"error":{"type":"index_not_found_exception"},"status":404}`)}}
+			esResponse(200, `{"_shards":{"total":0,"failed":0},"hits":{"hits":[]}}`)}}
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		got, err := w.Existing(context.Background(), []string{"a"})
 		require.NoError(t, err)
 		require.Empty(t, got)
+	})
+	t.Run("404 fails closed", func(t *testing.T) {
+		f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){
+			esResponse(404, `{"error":{"type":"index_not_found_exception"},"status":404}`)}}
+		w, _ := newFakeWriter(t, f, WriterConfig{})
+		_, err := w.Existing(context.Background(), []string{"a"})
+		require.ErrorContains(t, err, "status 404")
+	})
+	t.Run("200 without hits fails closed", func(t *testing.T) {
+		f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){esResponse(200, `{}`)}}
+		w, _ := newFakeWriter(t, f, WriterConfig{})
+		_, err := w.Existing(context.Background(), []string{"a"})
+		require.ErrorContains(t, err, "without hits")
 	})
 	t.Run("chunks of 10000", func(t *testing.T) {
 		empty := `{"_shards":{"failed":0},"hits":{"hits":[]}}`
