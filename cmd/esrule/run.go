@@ -48,6 +48,7 @@ type runOptions struct {
 	at               string
 	maxResponseBytes int64
 	tick             tickOptions
+	notify           notifyFlags
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -78,7 +79,7 @@ failed, 2 for bad usage or an invalid rule.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.at == "" && !g.dryRun {
 				o.tick.maxResponseBytes = o.maxResponseBytes
-				return runTick(cmd.Context(), g, o.tick, cmd.OutOrStdout(), time.Now)
+				return runTick(cmd.Context(), g, o.tick, o.notify, cmd.OutOrStdout(), time.Now)
 			}
 			return runRules(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
 		},
@@ -88,6 +89,7 @@ failed, 2 for bad usage or an invalid rule.`,
 	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esquery.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
 	o.tick.addFlags(f)
+	o.notify.addFlags(f)
 	return cmd
 }
 

@@ -29,6 +29,7 @@ func init() { registerCommand(newServeCommand) }
 // serveOptions are the flags of `esrule serve`.
 type serveOptions struct {
 	tickOptions
+	notify        notifyFlags
 	listen        string
 	shutdownGrace time.Duration
 	schedules     []string
@@ -63,6 +64,7 @@ SIGTERM or SIGINT stops new executions; the running one may finish within
 	f := cmd.Flags()
 	o.addFlags(f)
 	o.addMaxResponseBytes(f)
+	o.notify.addFlags(f)
 	f.StringVar(&o.listen, "listen", ":8080", "address of the /healthz, /readyz and /metrics endpoints")
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", schedule.DefaultShutdownGrace,
 		"how long a running execution may finish after SIGTERM before it is abandoned")
@@ -119,6 +121,9 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 	if o.shutdownGrace < 0 || o.delay < 0 {
 		return usagef("--shutdown-grace and --schedule-delay must not be negative")
 	}
+	if _, err := o.notify.loadActions(); err != nil {
+		return err
+	}
 	c, err := g.es.client()
 	if err != nil {
 		return err
@@ -130,8 +135,9 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 	}
 	owner := o.ownerID()
 	spaces := rulesSpaces(rules)
+	runner := newSpaceRunner(c, log, spaces, o.maxResponseBytes)
 	s, err := schedule.New(schedule.Config{
-		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: newSpaceRunner(c, log, spaces, o.maxResponseBytes),
+		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: runner,
 		Clock: now, Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true,
 		ShutdownGrace: o.shutdownGrace, Logger: log, Observer: m,
@@ -156,6 +162,14 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 
 	if err := installWithRetry(ctx, c, spaces, o.stateIndex, ready, log); err != nil {
 		return nil // shutdown before the indices could be installed
+	}
+	d, waitNotify, err := startNotifications(ctx, o.notify, c, spaces, owner, m.Registry, log, now)
+	if err != nil {
+		return err
+	}
+	defer waitNotify()
+	for _, ex := range runner {
+		ex.Alerts = d.Waking(ex.Alerts) // wakes the delivery loop with the ids just created
 	}
 	return s.Serve(ctx)
 }

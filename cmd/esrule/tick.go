@@ -186,7 +186,10 @@ func (s *summaryRunner) Run(ctx context.Context, r *rule.Rule, slot time.Time, o
 // error (exit 1) if any execution failed. A rule whose lease another replica
 // holds is skipped (logged). --dry-run is not handled here: run.go keeps its
 // single-slot dry run for that case.
-func runTick(ctx context.Context, g *globalOptions, o tickOptions, stdout io.Writer, now func() time.Time) error {
+//
+// Afterwards it runs one delivery round of the notification actions in nf, so
+// that a CronJob notifies too; what it cannot deliver, the next run does.
+func runTick(ctx context.Context, g *globalOptions, o tickOptions, nf notifyFlags, stdout io.Writer, now func() time.Time) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log, err := g.logger()
@@ -204,11 +207,15 @@ func runTick(ctx context.Context, g *globalOptions, o tickOptions, stdout io.Wri
 	if err != nil {
 		return err
 	}
+	if _, err := nf.loadActions(); err != nil {
+		return err
+	}
 	c, err := g.es.client()
 	if err != nil {
 		return err
 	}
 	spaces := rulesSpaces(rules)
+	owner := o.ownerID()
 	if err := ensureMappings(ctx, c, spaces, o.stateIndex); err != nil {
 		return err
 	}
@@ -217,7 +224,7 @@ func runTick(ctx context.Context, g *globalOptions, o tickOptions, stdout io.Wri
 	runner := &summaryRunner{next: newSpaceRunner(c, log, spaces, o.maxResponseBytes), enc: enc}
 	s, err := schedule.New(schedule.Config{
 		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: runner, Clock: now,
-		Owner: o.ownerID(), LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
+		Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Logger: log,
 	})
 	if err != nil {
@@ -230,6 +237,9 @@ func runTick(ctx context.Context, g *globalOptions, o tickOptions, stdout io.Wri
 			ev = ev.Time("checkpoint", *rep.Checkpoint)
 		}
 		ev.Msg("tick done")
+	}
+	if derr := deliverOnce(ctx, nf, c, spaces, owner, log, now); derr != nil {
+		log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
 	}
 	if err != nil {
 		failed := 0

@@ -121,7 +121,7 @@ func generate(in, out string) error {
 
 // templateVersion is written as the templates' "version"; bump it when their
 // meaning changes.
-const templateVersion = 1
+const templateVersion = 2
 
 type field struct {
 	path   string

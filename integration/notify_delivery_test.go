@@ -1,0 +1,170 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/notify"
+	"github.com/esrule/esrule/rule"
+)
+
+// TestIntegrationNotifyDelivers: a webhook and a Slack action each get every
+// scheduled alert once, with its facts; alerts of a manual execution are
+// delivered only when backfill asked for it; a rewrite of the same alerts
+// (409) notifies nothing; an action for another rule gets nothing; the
+// delivery state is on the alerts and searchable.
+func TestIntegrationNotifyDelivers(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook, slack, other := newReceiver(t), newReceiver(t), newReceiver(t)
+
+	scheduled := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 5})
+	notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 100, n: 2, manual: true})
+	requested := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 200, n: 2, manual: true, requested: true})
+	require.Len(t, scheduled, 5)
+	want := append(append([]string{}, scheduled...), requested...)
+
+	cfg := notifyConfig(alias,
+		notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, Rules: []string{rule.Builtin().RuleID},
+			Headers: map[string]string{"Authorization": "Bearer t"}, LinkTemplate: "https://kibana.example.com/app/security/alerts/redirect/{{.AlertID}}?index={{.Index}}"},
+		notify.Action{Name: "soc-slack", Type: notify.TypeSlack, URL: slack.srv.URL, Rules: []string{"*"}, Rate: 50},
+		notify.Action{Name: "other", Type: notify.TypeWebhook, URL: other.srv.URL, Rules: []string{"some-other-rule"}},
+	)
+	_, stop := runDeliverer(t, c, cfg)
+	require.Eventually(t, func() bool { return hook.hasAll(want) && slack.hasAll(want) }, 20*time.Second, 50*time.Millisecond)
+
+	// A rewrite of the same alerts is a 409: nothing new to notify.
+	require.Empty(t, notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 5}))
+	time.Sleep(time.Second) // several rounds
+	require.NoError(t, stop())
+
+	requireOncePerID(t, hook.counts(), want)
+	requireOncePerID(t, slack.counts(), want)
+	require.Empty(t, other.counts())
+	require.Equal(t, len(want), countStatus(t, c, alias, "hook", notify.StatusSent))
+	require.Equal(t, len(want), countStatus(t, c, alias, "soc-slack", notify.StatusSent))
+
+	body := hook.bodies[scheduled[0]]
+	require.Equal(t, "hook", body["action"])
+	require.Equal(t, scheduled[0], body["alert_id"])
+	require.Equal(t, rule.Builtin().Name, body["rule_name"])
+	require.Equal(t, rule.Builtin().RuleID, body["rule_id"])
+	require.Equal(t, "203.0.113.77", body["source_ip"])
+	require.Equal(t, []any{"00u0000"}, body["new_terms"])
+	require.Equal(t, "00u0000@example.com", body["actor"].(map[string]any)["alternate_id"])
+	require.Contains(t, body["link"], "/alerts/redirect/"+scheduled[0]+"?index="+alias)
+	require.Equal(t, "Bearer t", hook.headers[scheduled[0]].Get("Authorization"))
+	require.Contains(t, slack.bodies[scheduled[0]], "blocks")
+
+	states := notifyStates(t, c, alias, "hook")
+	st := states[scheduled[0]]
+	require.Equal(t, notify.StatusSent, st["status"])
+	require.EqualValues(t, 1, st["attempts"])
+	require.NotEmpty(t, st["sent_at"])
+	require.Nil(t, st["claimed_by"])
+}
+
+// TestIntegrationNotifyWake: with a long interval and no refresh, Wake with
+// the created ids delivers at once.
+func TestIntegrationNotifyWake(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook := newReceiver(t)
+	cfg := notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL})
+	cfg.Interval = time.Hour
+	d, _ := runDeliverer(t, c, cfg)
+	time.Sleep(300 * time.Millisecond) // the first round has run (nothing to send)
+
+	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 3, refresh: "false"})
+	d.Wake(ids)
+	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 5*time.Second, 20*time.Millisecond)
+}
+
+// TestIntegrationNotifyReceiverDownThenUp: while the receiver answers 503,
+// nothing is lost and the destination is not hammered; after it recovers,
+// every alert is delivered once. A permanent 4xx is recorded and not retried.
+func TestIntegrationNotifyReceiverDownThenUp(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook, gone := newReceiver(t), newReceiver(t)
+	hook.set(http.StatusServiceUnavailable, 0)
+	gone.set(http.StatusNotFound, 0)
+	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 4})
+
+	cfg := notifyConfig(alias,
+		notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, MaxInFlight: 1},
+		notify.Action{Name: "gone", Type: notify.TypeWebhook, URL: gone.srv.URL, MaxInFlight: 1},
+	)
+	_, stop := runDeliverer(t, c, cfg)
+	require.Eventually(t, func() bool { n, _ := hook.stats(); return n >= 2 }, 20*time.Second, 20*time.Millisecond)
+	before, _ := hook.stats()
+	time.Sleep(2 * time.Second)
+	after, _ := hook.stats()
+	require.Empty(t, hook.counts())
+	// Backoff 100ms doubling to 500ms: at most about 6 attempts in 2s, not one per alert per round.
+	require.LessOrEqual(t, after-before, 8)
+	require.Equal(t, 0, countStatus(t, c, alias, "hook", notify.StatusSent))
+	require.GreaterOrEqual(t, countStatus(t, c, alias, "hook", notify.StatusPending), 1)
+
+	hook.set(http.StatusOK, 0)
+	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(time.Second)
+	require.NoError(t, stop())
+	requireOncePerID(t, hook.counts(), ids)
+	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
+
+	// 404: failed on the first attempt, recorded, never retried.
+	goneRequests, _ := gone.stats()
+	require.Equal(t, len(ids), goneRequests)
+	require.Equal(t, len(ids), countStatus(t, c, alias, "gone", notify.StatusFailed))
+	st := notifyStates(t, c, alias, "gone")[ids[0]]
+	require.Equal(t, "status 404: receiver says no", st["last_error"])
+	require.EqualValues(t, 1, st["attempts"])
+	hookState := notifyStates(t, c, alias, "hook")
+	attempts := 0
+	for _, id := range ids {
+		attempts = max(attempts, int(hookState[id]["attempts"].(float64)))
+	}
+	require.Greater(t, attempts, 1, "some alert was tried while the receiver was down")
+}
+
+// TestIntegrationNotifyTwoReplicas: two serve replicas run the delivery loop
+// on the same alerts; the claims (if_seq_no) let each alert go out once.
+func TestIntegrationNotifyTwoReplicas(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook := newReceiver(t)
+	hook.set(0, 50*time.Millisecond) // overlap the replicas' rounds
+	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 20})
+	action := notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, Rate: 1000}
+	a, b := notifyConfig(alias, action), notifyConfig(alias, action)
+	a.Owner, b.Owner = "replica-a", "replica-b"
+	_, stopA := runDeliverer(t, c, a)
+	_, stopB := runDeliverer(t, c, b)
+	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(time.Second)
+	require.NoError(t, stopA())
+	require.NoError(t, stopB())
+	requireOncePerID(t, hook.counts(), ids)
+	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
+}
+
+// TestIntegrationNotifyRunOnce: the one-shot round of esrule run delivers
+// alerts just written (no refresh yet), and a second round sends nothing.
+func TestIntegrationNotifyRunOnce(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook := newReceiver(t)
+	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 3, refresh: "false"})
+	d, err := notify.New(c, notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL}))
+	require.NoError(t, err)
+	require.NoError(t, d.RunOnce(context.Background()))
+	require.NoError(t, d.RunOnce(context.Background()))
+	requireOncePerID(t, hook.counts(), ids)
+}

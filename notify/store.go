@@ -1,0 +1,213 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// errConflict is a version conflict of an update with if_seq_no.
+var errConflict = errors.New("version conflict")
+
+// candidate is an alert found by a search, with the version it was read at.
+type candidate struct {
+	index, id   string
+	seqNo, term int
+	summary     Summary
+	manual      bool
+	state       notifyState
+}
+
+// version is a document's if_seq_no/if_primary_term.
+type version struct{ seqNo, term int }
+
+// store reads and writes delivery state in the alerts indices.
+type store struct {
+	es      *elasticsearch.Client
+	aliases []string
+}
+
+// EnsureMapping adds the mapping of esrule.notify (flattened) to the indices
+// behind aliases; it changes nothing when it is there already. Deliverer.Run
+// calls it; the alerts template should carry the same mapping.
+func EnsureMapping(ctx context.Context, c *elasticsearch.Client, aliases []string) error {
+	body, _ := json.Marshal(map[string]any{"properties": Mapping})
+	t := true
+	_, err := call(ctx, c, esapi.IndicesPutMappingRequest{
+		Index: aliases, Body: bytes.NewReader(body), IgnoreUnavailable: &t, AllowNoIndices: &t,
+	}, "add the esrule.notify mapping to "+strings.Join(aliases, ","))
+	return err
+}
+
+// pendingQuery returns the search body of alerts that action a has neither
+// sent nor given up on, written since the given time, newest first.
+func pendingQuery(a Action, since time.Time, size int) map[string]any {
+	filter := []any{
+		map[string]any{"range": map[string]any{"@timestamp": map[string]any{"gte": since.UTC().Format(time.RFC3339Nano)}}},
+		map[string]any{"bool": map[string]any{"minimum_should_match": 1, "should": []any{
+			map[string]any{"bool": map[string]any{"must_not": []any{
+				map[string]any{"term": map[string]any{"kibana.alert.rule.execution.type": "manual"}},
+			}}},
+			map[string]any{"term": map[string]any{Field + "." + requestedKey: "true"}},
+		}}},
+	}
+	if !a.appliesTo(AllRules) {
+		filter = append(filter, map[string]any{"bool": map[string]any{"minimum_should_match": 1, "should": []any{
+			map[string]any{"terms": map[string]any{"kibana.alert.rule.rule_id": a.Rules}},
+			map[string]any{"terms": map[string]any{"kibana.alert.rule.uuid": a.Rules}},
+		}}})
+	}
+	return map[string]any{
+		"size":                size,
+		"track_total_hits":    true,
+		"seq_no_primary_term": true,
+		"sort":                []any{map[string]any{"@timestamp": map[string]any{"order": "desc"}}},
+		"_source":             map[string]any{"includes": []any{Field, Field + ".*"}},
+		"fields":              append(append([]string{}, summaryFields...), "kibana.alert.rule.execution.type"),
+		"query": map[string]any{"bool": map[string]any{
+			"filter": filter,
+			"must_not": []any{map[string]any{"terms": map[string]any{
+				Field + "." + a.Name + ".status": []any{StatusSent, StatusFailed},
+			}}},
+		}},
+	}
+}
+
+// pending runs pendingQuery; total counts every matching alert.
+func (s *store) pending(ctx context.Context, a Action, since time.Time, size int) (cands []candidate, total int, err error) {
+	body, _ := json.Marshal(pendingQuery(a, since, size))
+	t := true
+	b, err := call(ctx, s.es, esapi.SearchRequest{
+		Index: s.aliases, Body: bytes.NewReader(body), IgnoreUnavailable: &t, AllowNoIndices: &t,
+	}, "search alerts to deliver for action "+a.Name)
+	if err != nil {
+		return nil, 0, err
+	}
+	var res struct {
+		Hits struct {
+			Total struct {
+				Value int `json:"value"`
+			} `json:"total"`
+			Hits []struct {
+				Index  string           `json:"_index"`
+				ID     string           `json:"_id"`
+				SeqNo  int              `json:"_seq_no"`
+				Term   int              `json:"_primary_term"`
+				Source map[string]any   `json:"_source"`
+				Fields map[string][]any `json:"fields"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := decode(b, &res); err != nil {
+		return nil, 0, fmt.Errorf("decode alerts search for action %s: %w", a.Name, err)
+	}
+	for _, h := range res.Hits.Hits {
+		cands = append(cands, candidate{
+			index: h.Index, id: h.ID, seqNo: h.SeqNo, term: h.Term,
+			summary: summaryFromFields(h.Index, h.ID, h.Fields),
+			manual:  first(h.Fields, "kibana.alert.rule.execution.type") == "manual",
+			state:   parseNotifyState(h.Source),
+		})
+	}
+	return cands, res.Hits.Total.Value, nil
+}
+
+// get re-reads the delivery state of an alert and its version (realtime).
+func (s *store) get(ctx context.Context, index, id string) (notifyState, version, error) {
+	b, err := call(ctx, s.es, esapi.GetRequest{Index: index, DocumentID: id, SourceIncludes: []string{Field, Field + ".*"}},
+		"get alert "+id)
+	if err != nil {
+		return notifyState{}, version{}, err
+	}
+	var res struct {
+		SeqNo  int            `json:"_seq_no"`
+		Term   int            `json:"_primary_term"`
+		Source map[string]any `json:"_source"`
+	}
+	if err := decode(b, &res); err != nil {
+		return notifyState{}, version{}, fmt.Errorf("decode alert %s: %w", id, err)
+	}
+	return parseNotifyState(res.Source), version{res.SeqNo, res.Term}, nil
+}
+
+// update writes esrule.notify.<action> of an alert if it is still at v; it
+// returns the new version, or errConflict.
+func (s *store) update(ctx context.Context, index, id string, v version, action string, ds deliveryState) (version, error) {
+	body, _ := json.Marshal(stateDoc(action, ds))
+	b, err := call(ctx, s.es, esapi.UpdateRequest{
+		Index: index, DocumentID: id, Body: bytes.NewReader(body), IfSeqNo: &v.seqNo, IfPrimaryTerm: &v.term,
+	}, "record delivery of alert "+id)
+	if err != nil {
+		return version{}, err
+	}
+	var res struct {
+		SeqNo int `json:"_seq_no"`
+		Term  int `json:"_primary_term"`
+	}
+	if err := decode(b, &res); err != nil {
+		return version{}, fmt.Errorf("decode update of alert %s: %w", id, err)
+	}
+	return version{res.SeqNo, res.Term}, nil
+}
+
+// refresh makes recently written alerts searchable.
+func (s *store) refresh(ctx context.Context) error {
+	t := true
+	_, err := call(ctx, s.es, esapi.IndicesRefreshRequest{Index: s.aliases, IgnoreUnavailable: &t, AllowNoIndices: &t},
+		"refresh "+strings.Join(s.aliases, ","))
+	return err
+}
+
+// ResponseError is an error status from Elasticsearch.
+type ResponseError struct {
+	Status int
+	Type   string
+	Reason string
+}
+
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("elasticsearch status %d: %s: %s", e.Status, e.Type, e.Reason)
+}
+
+// call performs req and returns the body of a 2xx response; a 409 is
+// errConflict, other statuses a *ResponseError, both wrapped with what.
+func call(ctx context.Context, c *elasticsearch.Client, req esapi.Request, what string) ([]byte, error) {
+	res, err := req.Do(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read response: %w", what, err)
+	}
+	if res.StatusCode == http.StatusConflict {
+		return nil, fmt.Errorf("%s: %w", what, errConflict)
+	}
+	if res.StatusCode >= 300 {
+		var e struct {
+			Error struct {
+				Type   string `json:"type"`
+				Reason string `json:"reason"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		return nil, fmt.Errorf("%s: %w", what, &ResponseError{Status: res.StatusCode, Type: e.Error.Type, Reason: e.Error.Reason})
+	}
+	return b, nil
+}
+
+func decode(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}
