@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/rs/zerolog"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/internal/randdata"
+	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/rule"
+)
+
+// measurement is what one execution cost, as the child reports it.
+type measurement struct {
+	WallMs          int64          `json:"wall_ms"`
+	ESTookSearchMs  int64          `json:"es_took_search_ms"` // detect.Result.ESTook
+	ESTookAllMs     int64          `json:"es_took_all_ms"`    // every response's took, measured in the transport
+	Requests        map[string]int `json:"requests"`
+	ResultRequests  int            `json:"result_requests"`
+	HTTPMs          int64          `json:"http_ms"` // time inside HTTP requests (send to body closed)
+	CPUMs           int64          `json:"cpu_ms"`  // user+system CPU of the process during Run
+	PeakRSSKiB      int64          `json:"peak_rss_kib"`
+	TermsChecked    int            `json:"terms_checked"`
+	NewTerms        int            `json:"new_terms"`
+	AlertsCreated   int            `json:"alerts_created"`
+	AlertsDuplicate int            `json:"alerts_duplicate"`
+	Warnings        []string       `json:"warnings"`
+}
+
+// stateIndex is the bench's own state index name (the executor does not write state).
+const stateIndex = "esrule-bench-state"
+
+// runChild runs one execution of the built-in rule against the bench index in
+// a fresh alerts space and writes its measurement as JSON.
+func runChild(ctx context.Context, o options, out io.Writer) error {
+	ct := newCountingTransport()
+	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{o.es}, Transport: ct})
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	space := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	zero := 0
+	if err := mappings.Ensure(ctx, c, mappings.Options{Space: space, Replicas: &zero, StateIndex: stateIndex}); err != nil {
+		return fmt.Errorf("set up alerts space %s: %w", space, err)
+	}
+	if !o.keepAlerts {
+		defer cleanupSpace(c, space)
+	}
+	r := rule.Builtin()
+	r.Index = []string{indexName(o.okta(), o.shards)}
+	r.Space = space
+	ex := &detect.Executor{
+		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}),
+		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: mappings.AlertsAlias(space), Refresh: o.refresh}),
+		FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
+			return esquery.FieldCaps(ctx, c, indices, fields)
+		},
+		Logger: zerolog.Nop(),
+		Clock:  time.Now,
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.warm {
+		// A dry run first: JSON/reflection caches, connections and the
+		// Elasticsearch caches are warm, as in a long-running esrule serve.
+		if _, err := ex.Run(ctx, r, randdata.OktaEnd, detect.RunOptions{DryRun: true}); err != nil {
+			return fmt.Errorf("warm-up execution: %w", err)
+		}
+	}
+	ct.reset()
+	cpu0 := cpuTime()
+	start := time.Now()
+	res, err := ex.Run(ctx, r, randdata.OktaEnd, detect.RunOptions{})
+	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
+	if err != nil {
+		return fmt.Errorf("execute built-in rule: %w", err)
+	}
+	reqs, took, httpTime := ct.snapshot()
+	if o.trace {
+		for _, tr := range ct.trace {
+			fmt.Fprintf(os.Stderr, "  %-6s %-60s %6d ms (took %d ms)\n", tr.Method, tr.Path, tr.Duration.Milliseconds(), tr.TookMs)
+		}
+	}
+	m := measurement{
+		WallMs: wall.Milliseconds(), ESTookSearchMs: res.ESTook.Milliseconds(), ESTookAllMs: took,
+		HTTPMs: httpTime.Milliseconds(), CPUMs: cpu.Milliseconds(),
+		Requests: reqs, ResultRequests: res.Requests, PeakRSSKiB: peakRSSKiB(),
+		TermsChecked: res.TermsChecked, NewTerms: res.NewTerms, AlertsCreated: res.AlertsCreated,
+		AlertsDuplicate: res.AlertsDuplicate, Warnings: res.Warnings,
+	}
+	return json.NewEncoder(out).Encode(m)
+}
+
+// cleanupSpace deletes the alerts indices and template of a bench space.
+func cleanupSpace(c *elasticsearch.Client, space string) {
+	ctx := context.Background()
+	if res, err := c.Indices.Delete([]string{mappings.AlertsAlias(space) + "-*"}, c.Indices.Delete.WithContext(ctx)); err == nil {
+		res.Body.Close()
+	}
+	if res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space), c.Indices.DeleteIndexTemplate.WithContext(ctx)); err == nil {
+		res.Body.Close()
+	}
+}
+
+// cpuTime is the user plus system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSKiB is VmHWM from /proc/self/status (0 where unavailable).
+func peakRSSKiB() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}

@@ -1,0 +1,117 @@
+package randdata
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/elastic/go-elasticsearch/v8"
+)
+
+// Install creates the dataset's indices with their explicit mapping and loads
+// its events with refresh, so they are searchable when it returns.
+func (d Dataset) Install(ctx context.Context, c *elasticsearch.Client) error {
+	names := make([]string, 0, len(d.Indices))
+	for name := range d.Indices {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := CreateIndex(ctx, c, name, IndexBody(d.Indices[name])); err != nil {
+			return err
+		}
+	}
+	return Load(ctx, c, d.Events)
+}
+
+// CreateIndex creates one index with the given body.
+func CreateIndex(ctx context.Context, c *elasticsearch.Client, name string, body map[string]any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode index body for %s: %w", name, err)
+	}
+	res, err := c.Indices.Create(name, c.Indices.Create.WithContext(ctx), c.Indices.Create.WithBody(bytes.NewReader(b)))
+	if err != nil {
+		return fmt.Errorf("create index %s: %w", name, err)
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		msg, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("create index %s: %s: %s", name, res.Status(), msg)
+	}
+	return nil
+}
+
+// loadChunk is the number of documents per _bulk request of Load.
+const loadChunk = 5000
+
+// Load indexes the events with their _id through plain _bulk requests
+// (refresh=true on each) and fails on the first item that was not indexed.
+func Load(ctx context.Context, c *elasticsearch.Client, events []Event) error {
+	for start := 0; start < len(events); start += loadChunk {
+		end := min(start+loadChunk, len(events))
+		if err := loadBatch(ctx, c, events[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type bulkResponse struct {
+	Errors bool `json:"errors"`
+	Items  []map[string]struct {
+		ID     string          `json:"_id"`
+		Index  string          `json:"_index"`
+		Status int             `json:"status"`
+		Error  json.RawMessage `json:"error"`
+	} `json:"items"`
+}
+
+func loadBatch(ctx context.Context, c *elasticsearch.Client, events []Event) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, e := range events {
+		meta := map[string]any{"index": map[string]any{"_index": e.Index, "_id": e.ID}}
+		if err := enc.Encode(meta); err != nil {
+			return fmt.Errorf("encode bulk action for %s/%s: %w", e.Index, e.ID, err)
+		}
+		if err := enc.Encode(e.Source); err != nil {
+			return fmt.Errorf("encode document %s/%s: %w", e.Index, e.ID, err)
+		}
+	}
+	res, err := c.Bulk(&buf, c.Bulk.WithContext(ctx), c.Bulk.WithRefresh("true"))
+	if err != nil {
+		return fmt.Errorf("send bulk of %d documents: %w", len(events), err)
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		msg, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("send bulk of %d documents: %s: %s", len(events), res.Status(), msg)
+	}
+	var br bulkResponse
+	if err := json.NewDecoder(res.Body).Decode(&br); err != nil {
+		return fmt.Errorf("decode bulk response: %w", err)
+	}
+	if len(br.Items) != len(events) {
+		return fmt.Errorf("bulk response has %d items for %d documents", len(br.Items), len(events))
+	}
+	var problems []string
+	for _, item := range br.Items {
+		for _, r := range item {
+			if r.Status < 200 || r.Status > 299 {
+				problems = append(problems, fmt.Sprintf("%s/%s: %d %s", r.Index, r.ID, r.Status, r.Error))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		if len(problems) > 5 {
+			problems = append(problems[:5], fmt.Sprintf("... and %d more", len(problems)-5))
+		}
+		return fmt.Errorf("index %d documents: %s", len(problems), strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package randdata
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/esrule/esrule/internal/oracle"
+	"github.com/stretchr/testify/require"
+)
+
+// oracleParams converts a dataset's rule into the oracle's parameters.
+func oracleParams(d Dataset) oracle.Params {
+	p := oracle.Params{
+		History: d.Rule.History, Lookback: d.Rule.Lookback, MaxSignals: d.Rule.MaxSignals,
+		TimestampOverride: d.Rule.TimestampOverride(), FallbackDisabled: d.Rule.FallbackDisabled(),
+		Match: QueryMatches, Space: "default", RuleID: "r",
+		AlertID: func(index, id, space, rule string, terms []any) string { return fmt.Sprint(index, id, terms) },
+	}
+	types := map[FieldType]oracle.FieldType{Keyword: oracle.Keyword, Long: oracle.Long, Boolean: oracle.Boolean, IP: oracle.IP}
+	for _, f := range d.Rule.Fields {
+		p.Fields = append(p.Fields, oracle.Field{Name: f, Type: types[TypeOf(f)]})
+	}
+	return p
+}
+
+func oracleDocs(d Dataset) []oracle.Doc {
+	out := make([]oracle.Doc, len(d.Events))
+	for i, e := range d.Events {
+		out[i] = oracle.Doc{Index: e.Index, ID: e.ID, Source: e.Source}
+	}
+	return out
+}
+
+// TestDatasetsExerciseTheRule checks that the seeds used by the integration
+// tests produce what they are meant to: alerts, truncated slots, duplicates
+// across slots and new terms first seen right after from.
+func TestDatasetsExerciseTheRule(t *testing.T) {
+	var alerts, truncated, duplicates, atFromPlus1, multi int
+	for seed := uint64(1); seed <= 50; seed++ {
+		d := Generate(Config{Seed: seed, IndexPrefix: "x"})
+		res, err := oracle.Run(oracleDocs(d), oracleParams(d), d.Slots)
+		require.NoError(t, err, "seed %d", seed)
+		for _, r := range res {
+			alerts += len(r.Created)
+			duplicates += r.Duplicates
+			if r.Truncated {
+				truncated++
+			}
+			for _, a := range r.Candidates {
+				if a.FirstSeen.Equal(r.From.Add(1e6)) {
+					atFromPlus1++
+				}
+				if len(a.NewTerms) > 1 {
+					multi++
+				}
+			}
+		}
+	}
+	t.Logf("alerts=%d truncated slots=%d duplicates=%d first seen at from+1ms=%d multi-field candidates=%d",
+		alerts, truncated, duplicates, atFromPlus1, multi)
+	require.Greater(t, alerts, 500)
+	require.Greater(t, truncated, 10)
+	require.Greater(t, duplicates, 100)
+	require.Greater(t, atFromPlus1, 5)
+
+	for _, d := range []Dataset{BigSingle("b"), BigMulti("m")} {
+		res, err := oracle.Run(oracleDocs(d), oracleParams(d), d.Slots)
+		require.NoError(t, err)
+		for _, r := range res {
+			t.Logf("%s slot %s: candidates=%d created=%d duplicates=%d truncated=%v",
+				d.Rule.Fields, r.Slot.Format("15:04"), len(r.Candidates), len(r.Created), r.Duplicates, r.Truncated)
+			require.True(t, r.Truncated)
+			require.Len(t, r.Created, d.Rule.MaxSignals)
+		}
+	}
+}
