@@ -1,0 +1,182 @@
+package backfill
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esquery"
+)
+
+// Defaults of Options.
+const (
+	DefaultFetchBatch = 500
+	// DefaultScanPageSize is the scan's composite page size. Every page
+	// reads all matching documents again, so pages are larger than Kibana's
+	// 10,000; with a fallback timestamp a bucket counts twice toward
+	// search.max_buckets (65,536), and a too-large page is halved.
+	DefaultScanPageSize = 30000
+)
+
+// width picks the scan's histogram width: o.Width if set (checked), else the
+// rule's smallest history-to-window-start distance rounded down to a whole
+// minute (second, millisecond for tiny windows).
+func (b *run) width() (time.Duration, error) {
+	gap := time.Duration(b.g.minGap()) * time.Millisecond
+	if b.o.Width > 0 {
+		if b.o.Width > gap {
+			return 0, fmt.Errorf("histogram width %s exceeds the history-to-window distance %s", b.o.Width, gap)
+		}
+		return b.o.Width.Truncate(time.Millisecond), nil
+	}
+	for _, unit := range []time.Duration{time.Minute, time.Second, time.Millisecond} {
+		if w := gap.Truncate(unit); w > 0 {
+			return w, nil
+		}
+	}
+	return 0, fmt.Errorf("history window ends %s before the rule interval starts; no histogram width fits", gap)
+}
+
+func (b *run) maxSignals() int {
+	if b.r.MaxSignals > 0 {
+		return b.r.MaxSignals
+	}
+	return 100
+}
+
+// fast is the streaming backfill (SPEC §7): scan once, then write the first
+// occurrences slot by slot, executing exactly the slots where max_signals may
+// cut alerts and the slots overlapping a cut one.
+func (b *run) fast(ctx context.Context) error {
+	filter, err := detect.QueryFilter(ctx, b.d.Executor.FieldCaps, b.r)
+	if err != nil {
+		return err
+	}
+	q := esquery.Query{Fields: b.r.NewTermsFields, Timestamps: esquery.TimestampsFor(b.r), Filter: filter}
+	w, err := b.width()
+	if err != nil {
+		return err
+	}
+	b.s.Width = w.String()
+	n := b.g.len()
+	// On resume, scan from the earliest slot overlapping the first remaining
+	// one: their first occurrences decide whether max_signals may have cut
+	// alerts that the remaining slots could create.
+	scanFrom := b.doneIdx
+	for scanFrom > 0 && b.g.to[scanFrom-1] > b.g.from[b.doneIdx] {
+		scanFrom--
+	}
+	pageSize := b.o.PageSize
+	if pageSize <= 0 {
+		pageSize = DefaultScanPageSize
+	}
+	sc := &scan{
+		q: q, g: b.g, width: w, pageSize: pageSize,
+		search:   b.search,
+		progress: func(terms int) { b.progress("scan", terms) },
+	}
+	start := time.UnixMilli(b.g.history[scanFrom]).UTC()
+	end := time.UnixMilli(b.g.to[n-1]).UTC()
+	t0 := b.d.now(end)
+	recs, err := sc.run(ctx, start, end)
+	if err != nil {
+		return err
+	}
+	b.s.ScanMS = b.d.now(end).Sub(t0).Milliseconds()
+	b.s.Terms = sc.terms
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].slot < recs[j].slot })
+	b.log.Info().Int("terms", sc.terms).Int("first_occurrences", len(recs)).Str("width", w.String()).
+		Int("requests", b.s.Requests).Msg("backfill scan done")
+
+	f, err := newFetcher(q, b.g, b.search)
+	if err != nil {
+		return err
+	}
+	p := newPipeline(ctx, b, f)
+	return p.close(b.plan(p, recs, scanFrom))
+}
+
+// plan walks the remaining slots in order: first occurrences go to the
+// pipeline in batches; a slot with max_signals or more first occurrences, or
+// overlapping a slot where max_signals cut alerts, is executed exactly.
+func (b *run) plan(p *pipeline, recs []record, scanFrom int) error {
+	n := b.g.len()
+	maxSignals := b.maxSignals()
+	exactUntil := int64(math.MinInt64) // window end of the latest slot max_signals cut
+	i := 0
+	// Done slots (resume): assume max_signals cut the saturated ones.
+	for j := scanFrom; j < b.doneIdx; j++ {
+		i = skipBefore(recs, i, j)
+		k := i
+		for i < len(recs) && int(recs[i].slot) == j {
+			i++
+		}
+		if i-k >= maxSignals {
+			exactUntil = max(exactUntil, b.g.to[j])
+		}
+	}
+	batch := b.o.FetchBatch
+	if batch <= 0 {
+		batch = DefaultFetchBatch
+	}
+	var pending []record
+	for j := b.doneIdx; j < n; j++ {
+		i = skipBefore(recs, i, j)
+		k := i
+		for i < len(recs) && int(recs[i].slot) == j {
+			i++
+		}
+		slotRecs := recs[k:i]
+		if len(slotRecs) >= maxSignals || b.g.from[j] < exactUntil {
+			if err := p.flush(pending, j); err != nil {
+				return err
+			}
+			pending = nil
+			res, err := p.exact(j)
+			if err != nil {
+				return err
+			}
+			if res.AlertsTruncated > 0 {
+				exactUntil = max(exactUntil, b.g.to[j])
+			}
+			continue
+		}
+		pending = append(pending, slotRecs...)
+		if len(pending) >= batch {
+			if err := p.flush(pending, j+1); err != nil {
+				return err
+			}
+			pending = nil
+		}
+	}
+	return p.flush(pending, n)
+}
+
+// skipBefore advances i past the records of slots before j (done slots).
+func skipBefore(recs []record, i, j int) int {
+	for i < len(recs) && int(recs[i].slot) < j {
+		i++
+	}
+	return i
+}
+
+// jsTerms converts term values to what Kibana holds after JSON.parse (as the
+// executor does): numbers become float64; strings and booleans stay.
+func jsTerms(k esquery.Key) []any {
+	out := make([]any, len(k))
+	for i, v := range k {
+		if n, ok := v.(json.Number); ok {
+			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+				out[i] = f
+				continue
+			}
+		}
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,270 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/detect"
+)
+
+// pipeline overlaps fetching the next batch of alert documents (the caller's
+// goroutine) with writing the previous batch (one writer goroutine). The
+// writer handles jobs strictly in order: write a batch, run an exact slot,
+// advance the checkpoint; so slots are written in order and the checkpoint
+// never passes an unwritten slot.
+type pipeline struct {
+	b      *run
+	f      *fetcher
+	ctx    context.Context // cancelled when the writer fails
+	cancel context.CancelFunc
+	jobs   chan writeJob
+	done   chan struct{}
+	err    error // the writer's first error; read after done is closed
+	dirty  bool  // alerts written since the last refresh (writer only)
+}
+
+// writeJob is one step of the writer.
+type writeJob struct {
+	built []alerts.Alert
+	recs  int // first occurrences behind built
+	// exact, when >= 0, is a slot to execute with the executor after built.
+	exact int
+	reply chan detect.Result
+	// done: after the job, slots [0, done) are written.
+	done int
+}
+
+// minConcurrentWrite is the smallest half of a batch written concurrently.
+const minConcurrentWrite = 100
+
+var errWriterStopped = errors.New("alert writer stopped")
+
+func newPipeline(ctx context.Context, b *run, f *fetcher) *pipeline {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pipeline{b: b, f: f, ctx: ctx, cancel: cancel, jobs: make(chan writeJob, 1), done: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+func (p *pipeline) loop() {
+	defer close(p.done)
+	for job := range p.jobs {
+		if p.err == nil {
+			if err := p.handle(job); err != nil {
+				p.err = err
+				p.cancel()
+			}
+		}
+		if job.reply != nil {
+			close(job.reply)
+		}
+	}
+}
+
+// close ends the pipeline: it waits for the writer, makes the alerts visible
+// and records the end. The writer's error wins over the caller's (which is
+// then usually a cancellation).
+func (p *pipeline) close(err error) error {
+	close(p.jobs)
+	<-p.done
+	defer p.cancel()
+	if p.err != nil {
+		return p.err
+	}
+	if err != nil {
+		return err
+	}
+	return p.refresh(p.ctx)
+}
+
+// flush fetches the documents of recs, builds their alerts and queues them;
+// after they are written, slots [0, done) are done.
+func (p *pipeline) flush(recs []record, done int) error {
+	var built []alerts.Alert
+	if len(recs) > 0 {
+		var err error
+		if built, err = p.build(recs); err != nil {
+			return err
+		}
+	}
+	return p.send(writeJob{built: built, recs: len(recs), exact: -1, done: done})
+}
+
+// exact queues slot j for exact execution and waits for its result.
+func (p *pipeline) exact(j int) (detect.Result, error) {
+	reply := make(chan detect.Result, 1)
+	if err := p.send(writeJob{exact: j, reply: reply, done: j + 1}); err != nil {
+		return detect.Result{}, err
+	}
+	res, ok := <-reply
+	if !ok {
+		return res, errWriterStopped
+	}
+	return res, nil
+}
+
+func (p *pipeline) send(job writeJob) error {
+	select {
+	case p.jobs <- job:
+		return nil
+	case <-p.ctx.Done():
+		return errWriterStopped
+	}
+}
+
+func (p *pipeline) handle(job writeJob) error {
+	b := p.b
+	if len(job.built) > 0 {
+		t0 := b.d.now(time.Time{})
+		err := p.write(job.built)
+		b.mu.Lock()
+		b.s.WriteMS += b.d.now(time.Time{}).Sub(t0).Milliseconds()
+		b.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.s.FirstOccurrences += job.recs
+	b.mu.Unlock()
+	if job.exact >= 0 {
+		if err := b.checkpoint(p.ctx, job.exact); err != nil {
+			return err
+		}
+		if err := p.refresh(p.ctx); err != nil {
+			return err
+		}
+		res, err := b.exact(p.ctx, job.exact)
+		if err != nil {
+			return err
+		}
+		job.reply <- res
+	}
+	if err := b.checkpoint(p.ctx, job.done); err != nil {
+		return err
+	}
+	b.progress("write", 0)
+	return nil
+}
+
+func (p *pipeline) refresh(ctx context.Context) error {
+	if !p.dirty || p.b.d.Refresh == nil || p.b.o.DryRun {
+		return nil
+	}
+	if err := p.b.d.Refresh(ctx); err != nil {
+		return fmt.Errorf("refresh alerts: %w", err)
+	}
+	p.dirty = false
+	return nil
+}
+
+// build fetches the documents of recs (in slot order) and builds their alerts,
+// each with its slot's execution uuid.
+func (p *pipeline) build(recs []record) ([]alerts.Alert, error) {
+	b := p.b
+	t0 := b.d.now(time.Time{})
+	hits, err := p.f.fetch(p.ctx, recs)
+	b.mu.Lock()
+	b.s.FetchMS += b.d.now(time.Time{}).Sub(t0).Milliseconds()
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	space, soID := b.space(), b.r.SavedObjectID()
+	now := b.d.now(b.g.slot(int(recs[len(recs)-1].slot)))
+	built := make([]alerts.Alert, 0, len(recs))
+	seen := make(map[string]bool, len(recs))
+	for k, rc := range recs {
+		h := hits[k]
+		slot := b.g.slot(int(rc.slot))
+		if h == nil {
+			b.warn(fmt.Sprintf("no document found for first occurrence of %v in slot %s; skipped", rc.key, slot.Format(time.RFC3339)))
+			continue
+		}
+		opts := alerts.BuildOptions{
+			Space: space, ExecutionUUID: alerts.ExecutionUUID(space, soID, slot),
+			ExecutionType: b.executionType(), Now: now, KibanaVersion: b.d.Executor.KibanaVersion,
+		}
+		if opts.ExecutionType == alerts.ExecutionManual {
+			opts.IntendedTimestamp = slot
+		}
+		a, err := alerts.Build(b.r, alerts.Hit{Index: h.Index, ID: h.ID, Source: h.Source, Fields: h.Fields}, jsTerms(rc.key), opts)
+		if err != nil {
+			return nil, fmt.Errorf("build alert for document %s/%s: %w", h.Index, h.ID, err)
+		}
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			built = append(built, a)
+		}
+	}
+	return built, nil
+}
+
+// write creates the alerts (a dry run passes the new ones to OnAlerts).
+func (p *pipeline) write(built []alerts.Alert) error {
+	b := p.b
+	if b.o.DryRun {
+		return p.dryRun(built)
+	}
+	// Two bulk requests at a time: the order of alerts within a batch does
+	// not matter (the checkpoint advances after both).
+	parts := [][]alerts.Alert{built}
+	if len(built) >= 2*minConcurrentWrite {
+		parts = [][]alerts.Alert{built[:len(built)/2], built[len(built)/2:]}
+	}
+	results := make([]alerts.WriteResult, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = b.d.Alerts.Create(p.ctx, part)
+		}()
+	}
+	wg.Wait()
+	p.dirty = true
+	for i, res := range results {
+		if errs[i] != nil {
+			return fmt.Errorf("write %d alerts: %w", len(parts[i]), errs[i])
+		}
+		b.mu.Lock()
+		b.s.AlertsCreated += res.Created
+		b.s.AlertsDuplicate += res.Duplicate
+		b.mu.Unlock()
+	}
+	return nil
+}
+
+// dryRun passes the alerts that do not exist yet to OnAlerts.
+func (p *pipeline) dryRun(built []alerts.Alert) error {
+	b := p.b
+	ids := make([]string, len(built))
+	for k, a := range built {
+		ids[k] = a.ID
+	}
+	store := &overlay{base: b.d.Executor.Alerts, written: b.dryRunIDs}
+	existing, err := store.Existing(p.ctx, ids)
+	if err != nil {
+		return fmt.Errorf("check existing alerts: %w", err)
+	}
+	out := make([]alerts.Alert, 0, len(built))
+	for _, a := range built {
+		if _, ok := existing[a.ID]; !ok {
+			b.dryRunIDs[a.ID] = ""
+			out = append(out, a)
+		}
+	}
+	b.mu.Lock()
+	b.s.AlertsCreated += len(out)
+	b.s.AlertsDuplicate += len(built) - len(out)
+	b.mu.Unlock()
+	if b.o.OnAlerts != nil && len(out) > 0 {
+		return b.o.OnAlerts(out)
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/rs/zerolog"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/backfill"
+	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/state"
+)
+
+// measurement is what one backfill cost, as the child reports it.
+type measurement struct {
+	Name             string `json:"name"`
+	Slots            int    `json:"slots"`
+	WallMs           int64  `json:"wall_ms"`
+	ESTookMs         int64  `json:"es_took_ms"`
+	Requests         int    `json:"requests"`
+	AlertsCreated    int    `json:"alerts_created"`
+	AlertsDuplicate  int    `json:"alerts_duplicate"`
+	FirstOccurrences int    `json:"first_occurrences"`
+	ReplayedSlots    int    `json:"replayed_slots"`
+	PeakRSSKiB       int64  `json:"peak_rss_kib"`
+	ScanMS           int64  `json:"scan_ms"`
+	FetchMS          int64  `json:"fetch_ms"`
+	WriteMS          int64  `json:"write_ms"`
+	ExactMS          int64  `json:"exact_ms"`
+	Count            int    `json:"count"`
+	Digest           string `json:"digest"`
+}
+
+const stateIndex = "esrule-bench-state"
+
+// benchSpace is the space in the alert ids of every run, so runs are
+// comparable by _id; each run writes to its own alerts alias.
+const benchSpace = "bench"
+
+func runChild(ctx context.Context, o options, out io.Writer) error {
+	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{o.es}})
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	from, err := time.Parse(time.RFC3339, o.from)
+	if err != nil {
+		return err
+	}
+	to, err := time.Parse(time.RFC3339, o.to)
+	if err != nil {
+		return err
+	}
+	space := "benchbf-" + o.mode + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	zero := 0
+	if err := mappings.Ensure(ctx, c, mappings.Options{Space: space, Replicas: &zero, StateIndex: stateIndex}); err != nil {
+		return fmt.Errorf("set up alerts space %s: %w", space, err)
+	}
+	alias := mappings.AlertsAlias(space)
+	if !o.keepAlerts {
+		defer cleanupSpace(c, space)
+	}
+	r := rule.Builtin()
+	r.Index = []string{o.data().index(o.shards)}
+	r.Space = benchSpace
+	searcher := esquery.NewRunner(c, esquery.RunnerConfig{})
+	d := backfill.Deps{
+		Searcher: searcher,
+		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias}),
+		Executor: &detect.Executor{
+			Searcher: searcher,
+			Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias, Refresh: "true"}),
+			FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
+				return esquery.FieldCaps(ctx, c, indices, fields)
+			},
+			Logger: zerolog.Nop(),
+			Clock:  time.Now,
+			Config: detect.Config{SkipCoverage: true},
+		},
+		Refresh:     func(ctx context.Context) error { return call(ctx, c, "POST", "/"+alias+"/_refresh", "") },
+		Checkpoints: state.NewStore(c, stateIndex),
+		Logger:      zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Logger(),
+		Clock:       time.Now,
+	}
+	last := time.Now()
+	opts := backfill.Options{
+		From: from, To: to, Replay: o.mode == "replay", Force: true,
+		Progress: func(p backfill.Progress) {
+			if time.Since(last) > 30*time.Second {
+				last = time.Now()
+				fmt.Fprintf(os.Stderr, "  %s: %s %d/%d slots, %d alerts, %d terms\n", o.mode, p.Phase, p.SlotsDone, p.SlotsTotal, p.AlertsCreated, p.Terms)
+			}
+		},
+	}
+	start := time.Now()
+	s, err := backfill.Run(ctx, d, r, opts)
+	wall := time.Since(start)
+	if err != nil {
+		return err
+	}
+	rss := peakRSSKiB()
+	if err := call(ctx, c, "POST", "/"+alias+"/_refresh", ""); err != nil {
+		return err
+	}
+	ids, err := alertIDs(ctx, c, alias)
+	if err != nil {
+		return err
+	}
+	sort.Strings(ids)
+	h := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	m := measurement{
+		Slots: s.Slots, WallMs: wall.Milliseconds(), ESTookMs: s.ESTook.Milliseconds(), Requests: s.Requests,
+		AlertsCreated: s.AlertsCreated, AlertsDuplicate: s.AlertsDuplicate, FirstOccurrences: s.FirstOccurrences,
+		ReplayedSlots: s.ReplayedSlots, PeakRSSKiB: rss, ScanMS: s.ScanMS, FetchMS: s.FetchMS, WriteMS: s.WriteMS, ExactMS: s.ExactMS, Count: len(ids), Digest: hex.EncodeToString(h[:])[:12],
+	}
+	return json.NewEncoder(out).Encode(m)
+}
+
+// alertIDs lists every alert _id (kibana.alert.uuid) in alias.
+func alertIDs(ctx context.Context, c *elasticsearch.Client, alias string) ([]string, error) {
+	var ids []string
+	var after []any
+	for {
+		body := map[string]any{
+			"size": 10000, "_source": false, "track_total_hits": false,
+			"sort":            []any{map[string]any{"kibana.alert.uuid": "asc"}},
+			"docvalue_fields": []any{"kibana.alert.uuid"},
+		}
+		if after != nil {
+			body["search_after"] = after
+		}
+		b, _ := json.Marshal(body)
+		res, err := c.Search(c.Search.WithContext(ctx), c.Search.WithIndex(alias), c.Search.WithBody(strings.NewReader(string(b))))
+		if err != nil {
+			return nil, fmt.Errorf("list alerts: %w", err)
+		}
+		var sr struct {
+			Hits struct {
+				Hits []struct {
+					ID   string `json:"_id"`
+					Sort []any  `json:"sort"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&sr)
+		res.Body.Close()
+		if err != nil || res.IsError() {
+			return nil, fmt.Errorf("list alerts: %s %v", res.Status(), err)
+		}
+		if len(sr.Hits.Hits) == 0 {
+			return ids, nil
+		}
+		for _, h := range sr.Hits.Hits {
+			ids = append(ids, h.ID)
+		}
+		after = sr.Hits.Hits[len(sr.Hits.Hits)-1].Sort
+	}
+}
+
+// peakRSSKiB is VmHWM of this process.
+func peakRSSKiB() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func cleanupSpace(c *elasticsearch.Client, space string) {
+	ctx := context.Background()
+	if res, err := c.Indices.Delete([]string{mappings.AlertsAlias(space) + "-*"}, c.Indices.Delete.WithContext(ctx)); err == nil {
+		res.Body.Close()
+	}
+	if res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space), c.Indices.DeleteIndexTemplate.WithContext(ctx)); err == nil {
+		res.Body.Close()
+	}
+}
