@@ -22,6 +22,7 @@ import (
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/notify"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/state"
 )
@@ -38,6 +39,7 @@ type backfillOptions struct {
 	maxResponseBytes int64
 	progress         string
 	logEvery         time.Duration
+	notify           bool
 }
 
 func newBackfillCommand(g *globalOptions) *cobra.Command {
@@ -72,6 +74,7 @@ printed as NDJSON on stdout and the summary goes to the log.`,
 	f.StringVar(&o.to, "to", "now", "end of the range, inclusive (RFC 3339 or date math)")
 	f.BoolVar(&o.replay, "replay", false, "execute every slot with the normal executor (slow reference mode)")
 	f.BoolVar(&o.force, "force", false, "re-run a range its checkpoint says is done")
+	f.BoolVar(&o.notify, "notify", false, "have the notification actions (serve --actions) send the alerts this backfill creates; off by default, so a long backfill does not flood a channel")
 	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the checkpoint documents")
 	f.IntVar(&o.pageSize, "page-size", backfill.DefaultScanPageSize, "composite page size of the scan (halved when a page is too large)")
 	f.IntVar(&o.fetchBatch, "fetch-batch", backfill.DefaultFetchBatch, "first occurrences per document fetch and alert write")
@@ -155,12 +158,22 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 			space = rule.DefaultSpace
 		}
 		if !g.dryRun && !ensured[space] {
-			if err := mappings.Ensure(ctx, c, mappings.Options{Space: space, StateIndex: o.stateIndex}); err != nil {
-				return fmt.Errorf("install alerts index template and state index for space %s: %w", space, err)
+			if err := ensureMappings(ctx, c, []string{space}, o.stateIndex); err != nil {
+				return err
+			}
+			if o.notify {
+				if err := notify.EnsureMapping(ctx, c, []string{mappings.AlertsAlias(space)}); err != nil {
+					return err
+				}
 			}
 			ensured[space] = true
 		}
 		d := backfillDeps(c, log, space, o)
+		if o.notify {
+			// Marked alerts are delivered by serve's (or the next run's) notification loop.
+			d.Alerts = notify.RequestDelivery(d.Alerts)
+			d.Executor.Alerts = notify.RequestDelivery(d.Executor.Alerts)
+		}
 		opts := backfill.Options{
 			From: from, To: to, Replay: o.replay, DryRun: g.dryRun, Force: o.force,
 			PageSize: o.pageSize, FetchBatch: o.fetchBatch,

@@ -138,7 +138,8 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 	runner := newSpaceRunner(c, log, spaces, o.maxResponseBytes)
 	s, err := schedule.New(schedule.Config{
 		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: runner,
-		Clock: now, Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
+		Execute: catchupExecute(c, log, o.tickOptions, spaces, runner),
+		Clock:   now, Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true,
 		ShutdownGrace: o.shutdownGrace, Logger: log, Observer: m,
 	})

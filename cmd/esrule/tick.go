@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/pflag"
 
+	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/mappings"
@@ -224,7 +225,8 @@ func runTick(ctx context.Context, g *globalOptions, o tickOptions, nf notifyFlag
 	runner := &summaryRunner{next: newSpaceRunner(c, log, spaces, o.maxResponseBytes), enc: enc}
 	s, err := schedule.New(schedule.Config{
 		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: runner, Clock: now,
-		Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
+		Execute: catchupExecute(c, log, o, spaces, runner),
+		Owner:   owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Logger: log,
 	})
 	if err != nil {
@@ -251,4 +253,28 @@ func runTick(ctx context.Context, g *globalOptions, o tickOptions, nf notifyFlag
 		return fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err)
 	}
 	return runner.err
+}
+
+// catchupExecute executes the due slots of a tick: a few one by one with
+// runner, a longer run of missed slots (a restart after downtime, a late
+// CronJob) through the backfill fast path, which writes the same alerts with
+// one scan instead of one history search per slot.
+func catchupExecute(c *elasticsearch.Client, log zerolog.Logger, o tickOptions, spaces []string, runner schedule.SlotRunner) schedule.ExecuteFunc {
+	perSlot := schedule.PerSlot(runner, o.timeout)
+	bySpace := map[string]schedule.ExecuteFunc{}
+	for _, space := range spaces {
+		d := backfillDeps(c, log, space, backfillOptions{stateIndex: o.stateIndex, maxResponseBytes: o.maxResponseBytes})
+		bySpace[space] = backfill.ExecuteFunc(d, perSlot, 0)
+	}
+	return func(ctx context.Context, r *rule.Rule, slots []time.Time, done func(schedule.SlotDone) error) error {
+		space := r.Space
+		if space == "" {
+			space = rule.DefaultSpace
+		}
+		execute, ok := bySpace[space]
+		if !ok {
+			return fmt.Errorf("execute rule %s: no executor for space %s", r.RuleID, space)
+		}
+		return execute(ctx, r, slots, done)
+	}
 }
