@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"sort"
@@ -73,7 +73,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	}
 	alias := mappings.AlertsAlias(space)
 	if !o.keepAlerts {
-		defer cleanupSpace(c, space)
+		defer benchkit.CleanupSpace(c, space)
 	}
 	r := rule.Builtin()
 	r.Index = []string{o.data().index(o.shards)}
@@ -92,7 +92,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 			Clock:  time.Now,
 			Config: detect.Config{SkipCoverage: true},
 		},
-		Refresh:     func(ctx context.Context) error { return call(ctx, c, "POST", "/"+alias+"/_refresh", "") },
+		Refresh:     func(ctx context.Context) error { return benchkit.Call(ctx, c, "POST", "/"+alias+"/_refresh", "") },
 		Checkpoints: state.NewStore(c, stateIndex),
 		Logger:      zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Logger(),
 		Clock:       time.Now,
@@ -113,8 +113,8 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rss := peakRSSKiB()
-	if err := call(ctx, c, "POST", "/"+alias+"/_refresh", ""); err != nil {
+	rss := benchkit.PeakRSSKiB()
+	if err := benchkit.Call(ctx, c, "POST", "/"+alias+"/_refresh", ""); err != nil {
 		return err
 	}
 	ids, err := alertIDs(ctx, c, alias)
@@ -169,32 +169,5 @@ func alertIDs(ctx context.Context, c *elasticsearch.Client, alias string) ([]str
 			ids = append(ids, h.ID)
 		}
 		after = sr.Hits.Hits[len(sr.Hits.Hits)-1].Sort
-	}
-}
-
-// peakRSSKiB is VmHWM of this process.
-func peakRSSKiB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-func cleanupSpace(c *elasticsearch.Client, space string) {
-	ctx := context.Background()
-	if res, err := c.Indices.Delete([]string{mappings.AlertsAlias(space) + "-*"}, c.Indices.Delete.WithContext(ctx)); err == nil {
-		res.Body.Close()
-	}
-	if res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space), c.Indices.DeleteIndexTemplate.WithContext(ctx)); err == nil {
-		res.Body.Close()
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -103,7 +103,7 @@ func ensureData(ctx context.Context, c *elasticsearch.Client, cfg dataConfig, sh
 		}
 	}
 	start := time.Now()
-	_ = call(ctx, c, "DELETE", "/"+index+"?ignore_unavailable=true", "")
+	_ = benchkit.Call(ctx, c, "DELETE", "/"+index+"?ignore_unavailable=true", "")
 	if err := randdata.CreateIndex(ctx, c, index, randdata.OktaIndexBody(shards)); err != nil {
 		return false, 0, err
 	}
@@ -115,7 +115,7 @@ func ensureData(ctx context.Context, c *elasticsearch.Client, cfg dataConfig, sh
 		{"POST", "/" + index + "/_refresh", ""},
 		{"POST", "/" + index + "/_forcemerge?max_num_segments=1", ""},
 	} {
-		if err := call(ctx, c, step.method, step.path, step.body); err != nil {
+		if err := benchkit.Call(ctx, c, step.method, step.path, step.body); err != nil {
 			return false, 0, err
 		}
 	}
@@ -123,7 +123,7 @@ func ensureData(ctx context.Context, c *elasticsearch.Client, cfg dataConfig, sh
 	if err != nil {
 		return false, 0, err
 	}
-	if err := call(ctx, c, "PUT", "/"+index+"/_mapping", string(meta)); err != nil {
+	if err := benchkit.Call(ctx, c, "PUT", "/"+index+"/_mapping", string(meta)); err != nil {
 		return false, 0, err
 	}
 	return true, time.Since(start), nil
@@ -191,28 +191,6 @@ func bulkLoad(ctx context.Context, c *elasticsearch.Client, index string, cfg da
 	}
 	if f := failed.Load(); f > 0 {
 		return fmt.Errorf("load %s: %d documents failed, first: %v", index, f, firstErr.Load())
-	}
-	return nil
-}
-
-// call performs one request and fails on error statuses.
-func call(ctx context.Context, c *elasticsearch.Client, method, path, body string) error {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := newRequest(ctx, method, path, rd)
-	if err != nil {
-		return err
-	}
-	res, err := c.Perform(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode >= 300 {
-		b, _ := io.ReadAll(res.Body)
-		return fmt.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, b)
 	}
 	return nil
 }

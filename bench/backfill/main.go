@@ -13,8 +13,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -48,7 +48,7 @@ var end = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 
 func main() {
 	var o options
-	flag.StringVar(&o.es, "es", envOr("ELASTICSEARCH_URL", "http://127.0.0.1:9250"), "Elasticsearch URL")
+	flag.StringVar(&o.es, "es", benchkit.EnvOr("ELASTICSEARCH_URL", "http://127.0.0.1:9250"), "Elasticsearch URL")
 	flag.IntVar(&o.events, "events", 3_000_000, "events (90% match the rule query)")
 	flag.IntVar(&o.actors, "actors", 50_000, "distinct actors")
 	flag.IntVar(&o.days, "days", 30, "backfill range in days (the data adds the rule's 7-day history)")
@@ -105,7 +105,7 @@ func runParent(ctx context.Context, o options, out io.Writer) error {
 	} else {
 		fmt.Fprintf(out, "reusing %s (%d events)\n", index, cfg.Events)
 	}
-	if err := call(ctx, c, "PUT", "/"+index+"/_settings", `{"index":{"requests":{"cache":{"enable":false}}}}`); err != nil {
+	if err := benchkit.Call(ctx, c, "PUT", "/"+index+"/_settings", `{"index":{"requests":{"cache":{"enable":false}}}}`); err != nil {
 		return err
 	}
 	full := job{"fast", "fast", end.Add(-time.Duration(o.days) * 24 * time.Hour), end}
@@ -202,22 +202,4 @@ func printTable(out io.Writer, o options, index string, rows []measurement) {
 		}
 	}
 	fmt.Fprintln(out, "targets: fast >= 50x faster than replay, peak RSS < 150 MiB")
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, path, body)
-	if err != nil {
-		return nil, fmt.Errorf("build %s %s: %w", method, path, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req, nil
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -59,7 +57,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("set up alerts space %s: %w", space, err)
 	}
 	if !o.keepAlerts {
-		defer cleanupSpace(c, space)
+		defer benchkit.CleanupSpace(c, space)
 	}
 	r := rule.Builtin()
 	r.Index = []string{indexName(o.okta(), o.shards)}
@@ -92,11 +90,11 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	ct.reset()
-	cpu0 := cpuTime()
+	cpu0 := benchkit.CPUTime()
 	start := time.Now()
 	res, err := ex.Run(ctx, r, randdata.OktaEnd, detect.RunOptions{})
 	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := benchkit.CPUTime() - cpu0
 	if err != nil {
 		return fmt.Errorf("execute built-in rule: %w", err)
 	}
@@ -109,46 +107,9 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	m := measurement{
 		WallMs: wall.Milliseconds(), ESTookSearchMs: res.ESTook.Milliseconds(), ESTookAllMs: took,
 		HTTPMs: httpTime.Milliseconds(), CPUMs: cpu.Milliseconds(),
-		Requests: reqs, ResultRequests: res.Requests, PeakRSSKiB: peakRSSKiB(),
+		Requests: reqs, ResultRequests: res.Requests, PeakRSSKiB: benchkit.PeakRSSKiB(),
 		TermsChecked: res.TermsChecked, NewTerms: res.NewTerms, AlertsCreated: res.AlertsCreated,
 		AlertsDuplicate: res.AlertsDuplicate, Warnings: res.Warnings,
 	}
 	return json.NewEncoder(out).Encode(m)
-}
-
-// cleanupSpace deletes the alerts indices and template of a bench space.
-func cleanupSpace(c *elasticsearch.Client, space string) {
-	ctx := context.Background()
-	if res, err := c.Indices.Delete([]string{mappings.AlertsAlias(space) + "-*"}, c.Indices.Delete.WithContext(ctx)); err == nil {
-		res.Body.Close()
-	}
-	if res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space), c.Indices.DeleteIndexTemplate.WithContext(ctx)); err == nil {
-		res.Body.Close()
-	}
-}
-
-// cpuTime is the user plus system CPU time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSSKiB is VmHWM from /proc/self/status (0 where unavailable).
-func peakRSSKiB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
 }

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,17 +52,17 @@ func ensureData(ctx context.Context, c *elasticsearch.Client, index string, cfg 
 		return false, 0, err
 	}
 	settings := `{"index":{"refresh_interval":null}}`
-	if err := call(ctx, c, "PUT", "/"+index+"/_settings", settings); err != nil {
+	if err := benchkit.Call(ctx, c, "PUT", "/"+index+"/_settings", settings); err != nil {
 		return false, 0, err
 	}
-	if err := call(ctx, c, "POST", "/"+index+"/_refresh", ""); err != nil {
+	if err := benchkit.Call(ctx, c, "POST", "/"+index+"/_refresh", ""); err != nil {
 		return false, 0, err
 	}
 	meta, err := json.Marshal(map[string]any{"_meta": map[string]any{"esrule_bench": benchMeta{Complete: true, Config: cfg}}})
 	if err != nil {
 		return false, 0, fmt.Errorf("encode bench meta: %w", err)
 	}
-	if err := call(ctx, c, "PUT", "/"+index+"/_mapping", string(meta)); err != nil {
+	if err := benchkit.Call(ctx, c, "PUT", "/"+index+"/_mapping", string(meta)); err != nil {
 		return false, 0, err
 	}
 	return true, time.Since(start), nil
@@ -150,28 +150,6 @@ func deleteIndex(ctx context.Context, c *elasticsearch.Client, index string) err
 	if res.IsError() && res.StatusCode != 404 {
 		b, _ := io.ReadAll(res.Body)
 		return fmt.Errorf("delete %s: %s: %s", index, res.Status(), b)
-	}
-	return nil
-}
-
-// call performs one request with an optional JSON body and fails on error statuses.
-func call(ctx context.Context, c *elasticsearch.Client, method, path, body string) error {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := newRequest(ctx, method, path, rd)
-	if err != nil {
-		return err
-	}
-	res, err := c.Perform(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode >= 300 {
-		b, _ := io.ReadAll(res.Body)
-		return fmt.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, b)
 	}
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -45,7 +45,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.es, "es", envOr("ELASTICSEARCH_URL", "http://127.0.0.1:9250"), "Elasticsearch URL")
+	flag.StringVar(&o.es, "es", benchkit.EnvOr("ELASTICSEARCH_URL", "http://127.0.0.1:9250"), "Elasticsearch URL")
 	flag.IntVar(&o.events, "events", 2_000_000, "events to generate over the history")
 	flag.IntVar(&o.actors, "actors", 100_000, "distinct regular actors")
 	flag.IntVar(&o.days, "days", 7, "days of data (the rule's history is 7 days)")
@@ -98,7 +98,7 @@ func runParent(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(out, "reusing %s (%d events)\n", index, cfg.Total())
 	}
 	cacheSetting := fmt.Sprintf(`{"index":{"requests":{"cache":{"enable":%t}}}}`, o.cache)
-	if err := call(ctx, c, "PUT", "/"+index+"/_settings", cacheSetting); err != nil {
+	if err := benchkit.Call(ctx, c, "PUT", "/"+index+"/_settings", cacheSetting); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -150,22 +150,4 @@ func printTable(out io.Writer, o options, index string, rows []measurement) {
 			fmt.Fprintf(out, "run %d warning: %s\n", i+1, w)
 		}
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, path, body)
-	if err != nil {
-		return nil, fmt.Errorf("build %s %s: %w", method, path, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return req, nil
 }
