@@ -102,7 +102,7 @@ func (p *pipeline) exact(j int) (detect.Result, error) {
 	}
 	res, ok := <-reply
 	if !ok {
-		return res, errWriterStopped
+		return res, fmt.Errorf("%w: %w", errWriterStopped, context.Cause(p.ctx))
 	}
 	return res, nil
 }
@@ -112,7 +112,9 @@ func (p *pipeline) send(job writeJob) error {
 	case p.jobs <- job:
 		return nil
 	case <-p.ctx.Done():
-		return errWriterStopped
+		// Either the writer failed (close returns its error) or the caller's
+		// context ended: keep the cancellation visible to errors.Is.
+		return fmt.Errorf("%w: %w", errWriterStopped, p.ctx.Err())
 	}
 }
 
