@@ -131,9 +131,6 @@ func TestLoadFailsOnRejectedDocuments(t *testing.T) {
 }
 
 func TestLoadGivesUpOnPersistent429(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 1+2+3 seconds of retry backoff")
-	}
 	stats, _, err := loadDocs(t, "a1", "jam1")
 	var le *LoadError
 	require.ErrorAs(t, err, &le)

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"encoding/json"
+	"github.com/esrule/esrule/esquery/kql"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,7 +57,6 @@ func TestBuiltinParametersJSON(t *testing.T) {
 }
 
 func TestBuiltinQueryParses(t *testing.T) {
-	requireKQL(t)
-	_, err := parseKQL(Builtin().Query)
+	_, err := kql.Parse(Builtin().Query)
 	require.NoError(t, err)
 }

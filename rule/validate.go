@@ -20,9 +20,6 @@ const historyWindowMessage = "History window size is smaller than rule interval 
 // history_window_start are compared, so validation never depends on the clock.
 var validationReferenceTime = time.Date(2024, time.June, 12, 12, 0, 0, 0, time.UTC)
 
-// parseKQL checks a rule's query; a variable so tests can stand in for the
-// parser while it is unavailable.
-var parseKQL = kql.Parse
 
 // unsupportedTypes are Kibana's other rule types, refused by name.
 var unsupportedTypes = map[string]bool{
@@ -130,7 +127,7 @@ func (v *validator) languageAndQuery(language, query string) {
 		v.add("query", "is required")
 		return
 	}
-	if _, err := parseKQL(query); err != nil {
+	if _, err := kql.Parse(query); err != nil {
 		var se *kql.SyntaxError
 		if errors.As(err, &se) {
 			v.kqlOffset = se.Offset

@@ -80,7 +80,6 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateKQL(t *testing.T) {
-	requireKQL(t)
 	r := validRule()
 	r.Query = "a:(b or"
 	ps := r.Validate()

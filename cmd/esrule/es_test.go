@@ -297,7 +297,6 @@ func TestESClient401FailsFast(t *testing.T) {
 }
 
 func TestESCommands401(t *testing.T) {
-	requireKQLParser(t)
 	srv := newTLSServer(t, http.StatusUnauthorized, `{"error":{"type":"security_exception","reason":"unable to authenticate"},"status":401}`)
 	clearESEnv(t)
 	t.Setenv("ELASTICSEARCH_URL", srv.URL)
@@ -319,7 +318,6 @@ func TestESCommands401(t *testing.T) {
 }
 
 func TestESSecretsNotPrinted(t *testing.T) {
-	requireKQLParser(t)
 	clearESEnv(t)
 	t.Setenv("ELASTICSEARCH_API_KEY", testAPIKey)
 	t.Setenv("ESRULE_ES_USERNAME", "")
@@ -381,7 +379,6 @@ func TestConfigFile(t *testing.T) {
 // TestESCommandsBehindBrokenProxy: a proxy answering HTML error pages or
 // garbage makes commands fail with exit 1 and a short message, no panic.
 func TestESCommandsBehindBrokenProxy(t *testing.T) {
-	requireKQLParser(t)
 	const nginx502 = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
 	tests := []struct {
 		name   string

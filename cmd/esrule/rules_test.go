@@ -26,15 +26,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func requireKQLParser(t *testing.T) {
-	t.Helper()
-	if _, err := kql.Parse("a:b"); err != nil {
-		t.Skip("the KQL parser is not implemented yet")
-	}
-}
-
 func TestRulesList(t *testing.T) {
-	requireKQLParser(t)
 	tests := []struct {
 		name      string
 		args      []string
@@ -75,7 +67,6 @@ func TestRulesList(t *testing.T) {
 }
 
 func TestRulesValidate(t *testing.T) {
-	requireKQLParser(t)
 	tests := []struct {
 		name    string
 		args    []string
@@ -114,7 +105,6 @@ func TestRulesValidate(t *testing.T) {
 }
 
 func TestRulesExplain(t *testing.T) {
-	requireKQLParser(t)
 	saved := explainPhases
 	t.Cleanup(func() { explainPhases = saved })
 
@@ -165,14 +155,6 @@ func TestRulesExplain(t *testing.T) {
 		code, _, errOut := runCLI(t, "rules", "explain", "--at", "tomorrow")
 		require.Equal(t, exitUsage, code)
 		require.Contains(t, errOut, `--at "tomorrow"`)
-	})
-	t.Run("typed without field caps", func(t *testing.T) {
-		if explainFieldCaps != nil {
-			t.Skip("typed translation is wired")
-		}
-		code, _, errOut := runCLI(t, "rules", "explain", "--typed")
-		require.Equal(t, exitUsage, code)
-		require.Contains(t, errOut, "--typed")
 	})
 }
 

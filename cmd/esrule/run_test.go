@@ -11,7 +11,6 @@ import (
 )
 
 func TestRunRejectsUnalignedSlot(t *testing.T) {
-	requireKQLParser(t)
 	code, _, stderr := runCLI(t, "run", "--at", "2024-05-01T10:03:00Z")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, stderr, "nearest slots are 2024-05-01T10:00:00Z and 2024-05-01T10:05:00Z")
