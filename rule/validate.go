@@ -20,7 +20,6 @@ const historyWindowMessage = "History window size is smaller than rule interval 
 // history_window_start are compared, so validation never depends on the clock.
 var validationReferenceTime = time.Date(2024, time.June, 12, 12, 0, 0, 0, time.UTC)
 
-
 // unsupportedTypes are Kibana's other rule types, refused by name.
 var unsupportedTypes = map[string]bool{
 	"eql": true, "esql": true, "threshold": true, "machine_learning": true,
