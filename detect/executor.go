@@ -316,6 +316,27 @@ type candidate struct {
 // errStop ends a batch loop early because max_signals was reached.
 var errStop = errors.New("max signals reached")
 
+// offer hands candidates to alert creation and returns errStop when
+// max_signals ended the execution.
+func (x *execution) offer(ctx context.Context, cands []candidate) error {
+	stop, err := x.sink.offer(ctx, cands)
+	if err != nil {
+		return err
+	}
+	if stop {
+		return errStop
+	}
+	return nil
+}
+
+// stopped turns the result of a batch loop into (max_signals reached, error).
+func stopped(err error) (bool, error) {
+	if errors.Is(err, errStop) {
+		return true, nil
+	}
+	return false, err
+}
+
 // inHalvingBatches calls fn on consecutive chunks of items of at most size
 // items. A chunk whose response is too large (D6) is halved and retried, down
 // to one item; the smaller size is kept for the remaining chunks.

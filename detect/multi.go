@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/esrule/esrule/esquery"
@@ -149,17 +148,7 @@ func (x *execution) fetchMulti(ctx context.Context, keys []esquery.Key) (bool, e
 			}
 			cands = append(cands, candidate{hit: *b.Doc, terms: chunk[j]})
 		}
-		stop, err := x.sink.offer(ctx, cands)
-		if err != nil {
-			return err
-		}
-		if stop {
-			return errStop
-		}
-		return nil
+		return x.offer(ctx, cands)
 	})
-	if errors.Is(err, errStop) {
-		return true, nil
-	}
-	return false, err
+	return stopped(err)
 }

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/esrule/esrule/esquery"
@@ -49,19 +48,9 @@ func (x *execution) singleFieldPage(ctx context.Context, buckets []esquery.Bucke
 			}
 			cands = append(cands, candidate{hit: *b.Doc, terms: esquery.Key{v}})
 		}
-		stop, err := x.sink.offer(ctx, cands)
-		if err != nil {
-			return err
-		}
-		if stop {
-			return errStop
-		}
-		return nil
+		return x.offer(ctx, cands)
 	})
-	if errors.Is(err, errStop) {
-		return true, nil
-	}
-	return false, err
+	return stopped(err)
 }
 
 // newSingleTerms runs phase 2 for one field and returns the new values.
