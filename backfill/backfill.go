@@ -78,6 +78,9 @@ type Options struct {
 	Done func(through time.Time, slots int) error
 	// PageSize is the scan's composite page size (default DefaultScanPageSize).
 	PageSize int
+	// ScanWorkers is the number of partitions of the term space scanned at
+	// once (default DefaultScanWorkers; 1 scans with one composite).
+	ScanWorkers int
 	// FetchBatch is the number of first occurrences per document fetch and
 	// alert write (default 500).
 	FetchBatch int
@@ -234,8 +237,26 @@ func (b *run) space() string {
 }
 
 // search runs one request over the rule's indices and accounts for it.
+// pathSearcher is a Searcher that can cut responses down to some paths
+// (filter_path); esquery.Runner is one.
+type pathSearcher interface {
+	SearchFilterPath(ctx context.Context, indices []string, body []byte, paths []string) (esquery.Response, error)
+}
+
 func (b *run) search(ctx context.Context, body []byte) (esquery.Response, error) {
-	resp, err := b.d.Searcher.Search(ctx, b.r.Index, body)
+	return b.searchPaths(ctx, body, nil)
+}
+
+// searchPaths is search with the response cut to paths when the searcher
+// can do that (the full response otherwise).
+func (b *run) searchPaths(ctx context.Context, body []byte, paths []string) (esquery.Response, error) {
+	var resp esquery.Response
+	var err error
+	if ps, ok := b.d.Searcher.(pathSearcher); ok && len(paths) > 0 {
+		resp, err = ps.SearchFilterPath(ctx, b.r.Index, body, paths)
+	} else {
+		resp, err = b.d.Searcher.Search(ctx, b.r.Index, body)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.s.Requests++

@@ -21,6 +21,9 @@ const (
 	// 10,000; with a fallback timestamp a bucket counts twice toward
 	// search.max_buckets (65,536), and a too-large page is halved.
 	DefaultScanPageSize = 30000
+	// DefaultScanWorkers is the number of scan partitions in flight: two
+	// keep Elasticsearch busy while esrule decodes a page.
+	DefaultScanWorkers = 2
 )
 
 // width picks the scan's histogram width: o.Width if set (checked), else the
@@ -75,9 +78,19 @@ func (b *run) fast(ctx context.Context) error {
 	if pageSize <= 0 {
 		pageSize = DefaultScanPageSize
 	}
+	workers := b.o.ScanWorkers
+	if workers <= 0 {
+		workers = DefaultScanWorkers
+	}
+	var order valueOrder
+	if workers > 1 {
+		if order, err = b.termOrder(ctx, q.Fields[0]); err != nil {
+			return err
+		}
+	}
 	sc := &scan{
-		q: q, g: b.g, width: w, pageSize: pageSize,
-		search:   b.search,
+		q: q, g: b.g, width: w, pageSize: pageSize, workers: workers, order: order,
+		search:   b.searchPaths,
 		progress: func(terms int) { b.progress("scan", terms) },
 	}
 	start := time.UnixMilli(b.g.history[scanFrom]).UTC()
@@ -88,9 +101,9 @@ func (b *run) fast(ctx context.Context) error {
 		return err
 	}
 	b.s.ScanMS = b.d.now(end).Sub(t0).Milliseconds()
-	b.s.Terms = sc.terms
+	b.s.Terms = int(sc.terms.Load())
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].slot < recs[j].slot })
-	b.log.Info().Int("terms", sc.terms).Int("first_occurrences", len(recs)).Str("width", w.String()).
+	b.log.Info().Int("terms", b.s.Terms).Int("first_occurrences", len(recs)).Str("width", w.String()).
 		Int("requests", b.s.Requests).Msg("backfill scan done")
 
 	f, err := newFetcher(q, b.g, b.search)
@@ -99,6 +112,25 @@ func (b *run) fast(ctx context.Context) error {
 	}
 	p := newPipeline(ctx, b, f)
 	return p.close(b.plan(p, recs, scanFrom))
+}
+
+// termOrder is the order of field's values for partitioning the scan, from
+// field caps over the rule's indices; nil (one partition) when it cannot be
+// known.
+func (b *run) termOrder(ctx context.Context, field string) (valueOrder, error) {
+	if b.d.Executor.FieldCaps == nil {
+		return nil, nil
+	}
+	specs, err := b.d.Executor.FieldCaps(ctx, b.r.Index, []string{field})
+	if err != nil {
+		return nil, fmt.Errorf("read the type of %s: %w", field, err)
+	}
+	for _, sp := range specs {
+		if sp.Name == field {
+			return orderFor(sp.ESTypes), nil
+		}
+	}
+	return nil, nil
 }
 
 // plan walks the remaining slots in order: first occurrences go to the

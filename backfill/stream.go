@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/esrule/esrule/esquery"
@@ -22,6 +25,10 @@ type record struct {
 	key  esquery.Key
 }
 
+// searchFunc runs one search; paths, when set, cut the response to those
+// paths (filter_path) besides the envelope the fail-closed checks read.
+type searchFunc func(ctx context.Context, body []byte, paths []string) (esquery.Response, error)
+
 // scan streams the rule's matches in [start, end] as a composite aggregation
 // over the new-terms fields plus a fixed-width date histogram, with min and
 // max of the timestamp per bucket (SPEC §7), and returns the first occurrences.
@@ -31,48 +38,235 @@ type record struct {
 // @timestamp under that missing bucket; both sides are merged per term. The
 // composite sorts by the term keys first, so each term's buckets arrive
 // together and only one term is held at a time.
+//
+// With workers > 1 the term space is cut into partitions, ranges of the first
+// field's values each about one page of buckets, found by a light composite
+// over that field alone (values and document counts); the partitions are
+// scanned concurrently, each reading only its own documents, and their
+// records are joined in partition order, which is the sequential scan's order.
 type scan struct {
 	q        esquery.Query
-	search   func(ctx context.Context, body []byte) (esquery.Response, error)
+	search   searchFunc
 	g        *grid
 	width    time.Duration
 	pageSize int
+	// workers > 1 scans partitions concurrently; order (nil: one partition)
+	// is the composite's order of the first field's values.
+	workers  int
+	order    valueOrder
 	progress func(terms int)
 
-	terms   int
-	curID   string
-	curKey  esquery.Key
-	spans   []span
-	records []record
+	terms atomic.Int64
 }
 
+// partition is a range [lo, hi) of the first new-terms field's values; a nil
+// bound is open.
+type partition struct {
+	index  int
+	lo, hi any
+}
+
+// Response paths the scan reads (filter_path), for smaller responses.
+var (
+	scanPaths = []string{
+		"aggregations." + esquery.AggName + ".after_key",
+		"aggregations." + esquery.AggName + ".buckets.key",
+		"aggregations." + esquery.AggName + ".buckets.t_min.value",
+		"aggregations." + esquery.AggName + ".buckets.t_max.value",
+		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.key",
+		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.t_min.value",
+		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.t_max.value",
+	}
+	termPaths = []string{
+		"aggregations." + esquery.AggName + ".after_key",
+		"aggregations." + esquery.AggName + ".buckets.key",
+		"aggregations." + esquery.AggName + ".buckets.doc_count",
+	}
+)
+
 func (s *scan) run(ctx context.Context, start, end time.Time) ([]record, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	parts := make(chan partition)
+	var (
+		mu      sync.Mutex
+		results [][]record
+		wg      sync.WaitGroup
+	)
+	fail := func(err error) { cancel(err) }
+	for range max(s.workers, 1) {
+		wg.Go(func() {
+			for p := range parts {
+				recs, err := s.scanPartition(ctx, start, end, p)
+				if err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				for len(results) <= p.index {
+					results = append(results, nil)
+				}
+				results[p.index] = recs
+				mu.Unlock()
+			}
+		})
+	}
+	err := s.partitions(ctx, start, end, func(p partition) error {
+		select {
+		case parts <- p:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	close(parts)
+	wg.Wait()
+	if err == nil {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []record
+	for _, recs := range results {
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+// partitions emits the partitions of [start, end] in order: one open
+// partition with one worker, else ranges found by enumerating the first
+// field's values.
+func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(partition) error) error {
+	if s.workers <= 1 || s.order == nil {
+		return emit(partition{})
+	}
+	field := s.q.Fields[0]
+	// The most buckets one value can fill in a partition's page: one per
+	// histogram bucket (and the missing bucket); with several fields, one per
+	// document at most.
+	w := s.width.Milliseconds()
+	perValue := int64(math.MaxInt64)
+	if len(s.q.Fields) == 1 {
+		perValue = end.UnixMilli()/w - start.UnixMilli()/w + 2
+	}
+	cur := partition{}
+	var weight int64
+	size := 2 * s.pageSize
 	var after json.RawMessage
 	for {
-		body, err := s.body(start, end, after)
+		body, err := s.termsBody(start, end, after, size)
+		if err != nil {
+			return err
+		}
+		resp, err := s.search(ctx, body, termPaths)
+		if err != nil && esquery.IsTooLarge(err) && size > 1 {
+			size /= 2
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("partition matches: %w", err)
+		}
+		var page struct {
+			AfterKey json.RawMessage `json:"after_key"`
+			Buckets  []struct {
+				Key      map[string]json.RawMessage `json:"key"`
+				DocCount int64                      `json:"doc_count"`
+			} `json:"buckets"`
+		}
+		if err := decodeAgg(resp, &page); err != nil {
+			return fmt.Errorf("partition matches: %w", err)
+		}
+		for _, b := range page.Buckets {
+			v, err := decodeValue(b.Key[field])
+			if err != nil {
+				return fmt.Errorf("partition matches: %w", err)
+			}
+			if _, isBool := v.(bool); isBool {
+				continue // no range on booleans: never a boundary
+			}
+			n := min(b.DocCount, perValue)
+			if weight > 0 && weight+n > int64(s.pageSize) {
+				cur.hi = v
+				if err := emit(cur); err != nil {
+					return err
+				}
+				cur, weight = partition{index: cur.index + 1, lo: v}, 0
+			}
+			weight += n
+		}
+		if len(page.Buckets) < size || len(page.AfterKey) == 0 || string(page.AfterKey) == "null" {
+			return emit(cur)
+		}
+		after = page.AfterKey
+	}
+}
+
+// decodeAgg decodes the scan aggregation of a filtered response into v; an
+// absent aggregation (filter_path drops empty ones) leaves v empty.
+func decodeAgg(resp esquery.Response, v any) error {
+	if len(resp.Aggregations) == 0 {
+		return nil
+	}
+	var aggs map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Aggregations, &aggs); err != nil {
+		return fmt.Errorf("decode aggregations: %w", err)
+	}
+	raw, ok := aggs[esquery.AggName]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode aggregations: %w", err)
+	}
+	return nil
+}
+
+// scanPartition pages through the composite over partition p.
+func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partition) ([]record, error) {
+	c := &collector{g: s.g, fields: s.q.Fields, part: p, order: s.order}
+	pageSize := s.pageSize
+	var after json.RawMessage
+	for {
+		body, err := s.body(start, end, p, after, pageSize)
 		if err != nil {
 			return nil, err
 		}
-		resp, err := s.search(ctx, body)
-		if err != nil && esquery.IsTooLarge(err) && s.pageSize > 1 {
-			s.pageSize /= 2
+		resp, err := s.search(ctx, body, scanPaths)
+		if err != nil && esquery.IsTooLarge(err) && pageSize > 1 {
+			pageSize /= 2
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("scan matches: %w", err)
 		}
-		next, err := s.page(resp)
-		if err != nil {
+		var page struct {
+			AfterKey json.RawMessage `json:"after_key"`
+			Buckets  []scanBucket    `json:"buckets"`
+		}
+		if err := decodeAgg(resp, &page); err != nil {
 			return nil, fmt.Errorf("scan matches: %w", err)
 		}
+		terms := c.terms
+		for _, b := range page.Buckets {
+			if err := c.bucket(b); err != nil {
+				return nil, fmt.Errorf("scan matches: %w", err)
+			}
+			if c.beyond {
+				break
+			}
+		}
+		total := s.terms.Add(int64(c.terms - terms))
 		if s.progress != nil {
-			s.progress(s.terms)
+			s.progress(int(total))
 		}
-		if next == nil {
-			s.endTerm()
-			return s.records, nil
+		// A page with fewer buckets than asked for is the last one: stopping
+		// there saves the final empty page.
+		if c.beyond || len(page.Buckets) < pageSize || len(page.AfterKey) == 0 || string(page.AfterKey) == "null" {
+			c.endTerm()
+			return c.records, nil
 		}
-		after = next
+		after = page.AfterKey
 	}
 }
 
@@ -87,7 +281,50 @@ func (s *scan) interval() string {
 	}
 }
 
-func (s *scan) body(start, end time.Time, after json.RawMessage) ([]byte, error) {
+// query is the filter of the scan's requests: the rule's query, the time
+// range, partition p's bounds and the after key's lower bound.
+func (s *scan) query(start, end time.Time, p partition, after json.RawMessage) map[string]any {
+	filter := []any{}
+	if s.q.Filter != nil {
+		filter = append(filter, s.q.Filter)
+	}
+	filter = append(filter, s.q.RangeFilter(esquery.TimeRange{From: start, To: end}))
+	bounds := map[string]any{}
+	if p.lo != nil {
+		bounds["gte"] = p.lo
+	}
+	if p.hi != nil {
+		bounds["lt"] = p.hi
+	}
+	if len(bounds) > 0 {
+		filter = append(filter, map[string]any{"range": map[string]any{s.q.Fields[0]: bounds}})
+	}
+	if skip, ok := s.skipBefore(after); ok {
+		filter = append(filter, skip)
+	}
+	return map[string]any{"bool": map[string]any{"filter": filter}}
+}
+
+// termsBody is a page of the first field's values with their document counts.
+func (s *scan) termsBody(start, end time.Time, after json.RawMessage, size int) ([]byte, error) {
+	f := s.q.Fields[0]
+	composite := map[string]any{"sources": []any{map[string]any{f: map[string]any{"terms": map[string]any{"field": f}}}}, "size": size}
+	if after != nil {
+		composite["after"] = after
+	}
+	b, err := json.Marshal(map[string]any{
+		"size":             0,
+		"track_total_hits": false,
+		"query":            s.query(start, end, partition{}, after),
+		"aggregations":     map[string]any{esquery.AggName: map[string]any{"composite": composite}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode partition request: %w", err)
+	}
+	return b, nil
+}
+
+func (s *scan) body(start, end time.Time, p partition, after json.RawMessage, size int) ([]byte, error) {
 	ts := s.q.Timestamps
 	sources := make([]any, 0, len(s.q.Fields)+1)
 	for _, f := range s.q.Fields {
@@ -99,7 +336,7 @@ func (s *scan) body(start, end time.Time, after json.RawMessage) ([]byte, error)
 		hist["missing_order"] = "first"
 	}
 	sources = append(sources, map[string]any{bucketSource: map[string]any{"date_histogram": hist}})
-	composite := map[string]any{"sources": sources, "size": s.pageSize}
+	composite := map[string]any{"sources": sources, "size": size}
 	if after != nil {
 		composite["after"] = after
 	}
@@ -113,18 +350,10 @@ func (s *scan) body(start, end time.Time, after json.RawMessage) ([]byte, error)
 			}},
 		}
 	}
-	filter := []any{}
-	if s.q.Filter != nil {
-		filter = append(filter, s.q.Filter)
-	}
-	filter = append(filter, s.q.RangeFilter(esquery.TimeRange{From: start, To: end}))
-	if skip, ok := s.skipBefore(after); ok {
-		filter = append(filter, skip)
-	}
 	b, err := json.Marshal(map[string]any{
 		"size":             0,
 		"track_total_hits": false,
-		"query":            map[string]any{"bool": map[string]any{"filter": filter}},
+		"query":            s.query(start, end, p, after),
 		"aggregations":     map[string]any{esquery.AggName: map[string]any{"composite": composite, "aggs": sub}},
 	})
 	if err != nil {
@@ -148,11 +377,8 @@ func (s *scan) skipBefore(after json.RawMessage) (map[string]any, bool) {
 	if err := json.Unmarshal(after, &key); err != nil {
 		return nil, false
 	}
-	raw := key[s.q.Fields[0]]
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeValue(key[s.q.Fields[0]])
+	if err != nil {
 		return nil, false
 	}
 	switch v.(type) {
@@ -188,71 +414,123 @@ type scanBucket struct {
 	} `json:"fallback"`
 }
 
-// page consumes one composite page and returns its after_key (nil at the end).
-func (s *scan) page(resp esquery.Response) (json.RawMessage, error) {
-	if len(resp.Aggregations) == 0 {
-		if resp.Shards == 0 {
-			return nil, nil // no index matches
-		}
-		return nil, esquery.ErrMissingAggregations
+// decodeValue decodes one composite key value: a string, a json.Number, a
+// bool or nil. Plain strings and numbers, nearly all keys, skip the decoder.
+func decodeValue(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("decode composite key: empty value")
 	}
-	var aggs map[string]struct {
-		AfterKey json.RawMessage `json:"after_key"`
-		Buckets  []scanBucket    `json:"buckets"`
+	switch c := raw[0]; {
+	case c == '"' && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0:
+		return string(raw[1 : len(raw)-1]), nil
+	case c == '-' || c >= '0' && c <= '9':
+		return json.Number(raw), nil
 	}
-	if err := json.Unmarshal(resp.Aggregations, &aggs); err != nil {
-		return nil, fmt.Errorf("decode aggregations: %w", err)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode composite key %s: %w", raw, err)
 	}
-	a, ok := aggs[esquery.AggName]
-	if !ok || a.Buckets == nil {
-		return nil, esquery.ErrMissingAggregations
-	}
-	for _, b := range a.Buckets {
-		if err := s.bucket(b); err != nil {
-			return nil, err
-		}
-	}
-	// A page with fewer buckets than asked for is the last one: stopping
-	// there saves the final empty page, which reads every document again.
-	if len(a.Buckets) < s.pageSize || len(a.AfterKey) == 0 || string(a.AfterKey) == "null" {
-		return nil, nil
-	}
-	return a.AfterKey, nil
+	return v, nil
 }
 
-func (s *scan) bucket(b scanBucket) error {
-	key := make(esquery.Key, len(s.q.Fields))
-	for i, f := range s.q.Fields {
+// collector turns one partition's composite buckets, in composite order,
+// into first-occurrence records, holding one term at a time. A document
+// with several values of the first field matches the range of every
+// partition holding one of them, so the composite also returns terms of
+// other partitions: those below the range are skipped (their own partition
+// sees all their documents), and the first one above it ends the partition.
+type collector struct {
+	g      *grid
+	fields []string
+	part   partition
+	order  valueOrder
+
+	terms   int
+	curID   string
+	curKey  esquery.Key
+	skip    bool // the current term is below the partition
+	beyond  bool // a term above the partition was reached
+	spans   []span
+	records []record
+}
+
+// place reports where v, a first-field value, falls: below, in or above
+// the partition.
+func (c *collector) place(v any) (int, error) {
+	if c.order == nil {
+		return 0, nil
+	}
+	if c.part.lo != nil {
+		n, ok := c.order(v, c.part.lo)
+		if !ok {
+			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.lo)
+		}
+		if n < 0 {
+			return -1, nil
+		}
+	}
+	if c.part.hi != nil {
+		n, ok := c.order(v, c.part.hi)
+		if !ok {
+			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.hi)
+		}
+		if n >= 0 {
+			return 1, nil
+		}
+	}
+	return 0, nil
+}
+
+func (c *collector) bucket(b scanBucket) error {
+	var id []byte
+	for _, f := range c.fields {
 		raw, ok := b.Key[f]
 		if !ok {
 			return fmt.Errorf("composite key lacks field %q", f)
 		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&key[i]); err != nil {
-			return fmt.Errorf("decode composite key: %w", err)
+		id = append(append(id, raw...), 0)
+	}
+	if string(id) != c.curID {
+		key := make(esquery.Key, len(c.fields))
+		for i, f := range c.fields {
+			v, err := decodeValue(b.Key[f])
+			if err != nil {
+				return err
+			}
+			key[i] = v
+		}
+		c.endTerm()
+		where, err := c.place(key[0])
+		if err != nil {
+			return err
+		}
+		if where > 0 {
+			c.beyond = true
+			return nil
+		}
+		c.curID, c.curKey, c.skip = string(id), key, where < 0
+		if !c.skip {
+			c.terms++
 		}
 	}
-	id := esquery.KeyID(key)
-	if id != s.curID {
-		s.endTerm()
-		s.curID, s.curKey, s.terms = id, key, s.terms+1
+	if c.skip {
+		return nil
 	}
-	var start *int64
 	if raw, ok := b.Key[bucketSource]; ok && string(raw) != "null" {
-		var v int64
-		if err := json.Unmarshal(raw, &v); err != nil {
+		start, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil {
 			return fmt.Errorf("decode histogram key %s: %w", raw, err)
 		}
-		start = &v
-	}
-	if start != nil && b.Min.Value != nil && b.Max.Value != nil {
-		s.spans = append(s.spans, span{start: *start, min: millis(*b.Min.Value), max: millis(*b.Max.Value)})
+		if b.Min.Value != nil && b.Max.Value != nil {
+			c.spans = append(c.spans, span{start: start, min: millis(*b.Min.Value), max: millis(*b.Max.Value)})
+		}
 	}
 	if b.Fallback != nil {
 		for _, h := range b.Fallback.H.Buckets {
 			if h.Min.Value != nil && h.Max.Value != nil {
-				s.spans = append(s.spans, span{start: h.Key, min: millis(*h.Min.Value), max: millis(*h.Max.Value)})
+				c.spans = append(c.spans, span{start: h.Key, min: millis(*h.Min.Value), max: millis(*h.Max.Value)})
 			}
 		}
 	}
@@ -262,14 +540,14 @@ func (s *scan) bucket(b scanBucket) error {
 func millis(v float64) int64 { return int64(math.Round(v)) }
 
 // endTerm decides the term collected so far.
-func (s *scan) endTerm() {
-	if s.curKey == nil || len(s.spans) == 0 {
-		s.spans = s.spans[:0]
+func (c *collector) endTerm() {
+	if c.curKey == nil || c.skip || len(c.spans) == 0 {
+		c.spans = c.spans[:0]
 		return
 	}
-	key := s.curKey
-	firstOccurrences(s.g, mergeSpans(s.spans), func(slot int, x int64) {
-		s.records = append(s.records, record{slot: int32(slot), x: x, key: key})
+	key := c.curKey
+	firstOccurrences(c.g, mergeSpans(c.spans), func(slot int, x int64) {
+		c.records = append(c.records, record{slot: int32(slot), x: x, key: key})
 	})
-	s.spans = s.spans[:0]
+	c.spans = c.spans[:0]
 }

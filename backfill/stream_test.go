@@ -47,7 +47,7 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	sc := &scan{
 		q: esquery.Query{Fields: []string{"user.name"}, Timestamps: esquery.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}},
 		g: g, width: 10 * time.Minute, pageSize: 10,
-		search: func(context.Context, []byte) (esquery.Response, error) {
+		search: func(context.Context, []byte, []string) (esquery.Response, error) {
 			calls++
 			return esquery.Response{Shards: 1, Aggregations: raw}, nil
 		},
@@ -55,7 +55,7 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	recs, err := sc.run(context.Background(), base, base.Add(2*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, 1, calls, "a short page is the last one")
-	require.Equal(t, 2, sc.terms)
+	require.Equal(t, int64(2), sc.terms.Load())
 	got := map[string][]int64{}
 	for _, rc := range recs {
 		got[rc.key[0].(string)] = append(got[rc.key[0].(string)], rc.x)

@@ -172,7 +172,10 @@ func bulkLoad(ctx context.Context, c *elasticsearch.Client, each func(func(Doc) 
 			Client:     c,
 			NumWorkers: cfg.NumWorkers,
 			FlushBytes: cfg.FlushBytes,
-			FilterPath: []string{"errors", "items.*.status", "items.*.error.type", "items.*.error.reason"},
+			// Each worker has its own queue and Add blocks on a busy worker even when
+			// another is idle: a queue that holds a whole request keeps every worker fed.
+			QueueSizeMultiplier: cfg.FlushBytes / 2048,
+			FilterPath:          []string{"errors", "items.*.status", "items.*.error.type", "items.*.error.reason"},
 		})
 		if err != nil {
 			return fmt.Errorf("create bulk indexer: %w", err)

@@ -92,12 +92,24 @@ func (e retryableError) Unwrap() error { return e.err }
 // returns the decoded response. The request always carries
 // ignore_unavailable, allow_no_indices and allow_partial_search_results=false.
 func (r *Runner) Search(ctx context.Context, indices []string, body []byte) (Response, error) {
+	return r.SearchFilterPath(ctx, indices, body, nil)
+}
+
+// envelopePaths are the response paths the fail-closed checks read; a
+// filtered search always keeps them.
+var envelopePaths = []string{"took", "timed_out", "_shards", "hits.total"}
+
+// SearchFilterPath is Search with the response cut to paths (filter_path,
+// e.g. "aggregations.esrule.buckets.key") besides the envelope, for large
+// aggregation responses. Elasticsearch drops empty objects and arrays from a
+// filtered response, so an empty aggregation may be absent.
+func (r *Runner) SearchFilterPath(ctx context.Context, indices []string, body []byte, paths []string) (Response, error) {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:8])
 	var err error
 	for attempt := 1; ; attempt++ {
 		var resp Response
-		resp, err = r.once(ctx, indices, body)
+		resp, err = r.once(ctx, indices, body, paths)
 		ev := r.cfg.Logger.Debug().Str("query_hash", hash).Strs("indices", indices).
 			Int("attempt", attempt).Int("body_bytes", len(body))
 		if err != nil {
@@ -128,7 +140,7 @@ func (r *Runner) Search(ctx context.Context, indices []string, body []byte) (Res
 	return Response{}, fmt.Errorf("search %v: %w", indices, err)
 }
 
-func (r *Runner) once(parent context.Context, indices []string, body []byte) (Response, error) {
+func (r *Runner) once(parent context.Context, indices []string, body []byte, paths []string) (Response, error) {
 	ctx, cancel := context.WithTimeout(parent, r.cfg.RequestTimeout)
 	defer cancel()
 	yes, no := true, false
@@ -138,6 +150,9 @@ func (r *Runner) once(parent context.Context, indices []string, body []byte) (Re
 		IgnoreUnavailable:         &yes,
 		AllowNoIndices:            &yes,
 		AllowPartialSearchResults: &no,
+	}
+	if len(paths) > 0 {
+		req.FilterPath = append(append([]string{}, envelopePaths...), paths...)
 	}
 	res, err := req.Do(ctx, r.transport)
 	if err != nil {

@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
@@ -54,6 +55,17 @@ const stateIndex = "esrule-bench-state"
 const benchSpace = "bench"
 
 func runChild(ctx context.Context, o options, out io.Writer) error {
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path + "." + o.mode)
+		if err != nil {
+			return fmt.Errorf("create CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{o.es}})
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
