@@ -18,8 +18,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/esrule/esrule/alerts"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"github.com/esrule/esrule/backfill"
+	"github.com/esrule/esrule/bench/internal/benchkit"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/esquery/kql"
