@@ -15,6 +15,9 @@ type alertInputs struct {
 	reason                    string
 	severityMapping           []rule.SeverityMapping
 	execType                  string
+	// params are the rule's parameters (ruleParameters), shared by every
+	// alert of a Builder: read only, copied where the document holds them.
+	params map[string]any
 }
 
 // alertFields is buildAlertFields plus the persistence wrapper's framework
@@ -22,10 +25,7 @@ type alertInputs struct {
 // Kibana leaves undefined are omitted. Ancestors, depth and original_time are
 // added by the caller.
 func alertFields(r *rule.Rule, in alertInputs, o BuildOptions) (map[string]any, error) {
-	params, err := ruleParameters(r, in.severityMapping)
-	if err != nil {
-		return nil, err
-	}
+	params := in.params
 	now := toISOString(o.Now)
 	intended := now
 	if !o.IntendedTimestamp.IsZero() {
@@ -54,7 +54,7 @@ func alertFields(r *rule.Rule, in alertInputs, o BuildOptions) (map[string]any, 
 		"kibana.alert.intended_timestamp":       intended,
 		"kibana.alert.start":                    now,
 		"kibana.alert.last_detected":            now,
-		"kibana.alert.rule.parameters":          params,
+		"kibana.alert.rule.parameters":          deepCopy(params),
 		"kibana.alert.rule.actions":             []any{},
 		"kibana.alert.rule.author":              p("author"),
 		"kibana.alert.rule.created_by":          o.RuleCreatedBy,

@@ -67,11 +67,40 @@ const (
 // Build makes the alert document Kibana's new_terms rule would write for hit
 // (transformHitToAlert plus wrapNewTermsAlerts and the persistence wrapper's
 // augmentation; reference §6.2–6.3). newTerms are the term values in
-// new_terms_fields order. hit is not modified.
+// new_terms_fields order. hit is not modified. A Builder does the same for
+// many alerts of one rule without encoding the rule's parameters each time.
 func Build(r *rule.Rule, hit Hit, newTerms []any, o BuildOptions) (Alert, error) {
+	b, err := NewBuilder(r)
+	if err != nil {
+		return Alert{}, err
+	}
+	return b.Build(hit, newTerms, o)
+}
+
+// Builder builds the alerts of one rule, which must not change meanwhile.
+type Builder struct {
+	r               *rule.Rule
+	severityMapping []rule.SeverityMapping
+	params          map[string]any
+}
+
+// NewBuilder prepares the rule-level parts of r's alerts.
+func NewBuilder(r *rule.Rule) (*Builder, error) {
+	if r == nil {
+		return nil, errors.New("build alert: no rule")
+	}
+	severityMapping := sortSeverityMapping(r.SeverityMapping)
+	params, err := ruleParameters(r, severityMapping)
+	if err != nil {
+		return nil, fmt.Errorf("build alert: %w", err)
+	}
+	return &Builder{r: r, severityMapping: severityMapping, params: params}, nil
+}
+
+// Build is the package-level Build for the Builder's rule.
+func (b *Builder) Build(hit Hit, newTerms []any, o BuildOptions) (Alert, error) {
+	r := b.r
 	switch {
-	case r == nil:
-		return Alert{}, errors.New("build alert: no rule")
 	case hit.Index == "" || hit.ID == "":
 		return Alert{}, fmt.Errorf("build alert: hit lacks _index or _id (index %q, id %q)", hit.Index, hit.ID)
 	case hit.Source == nil:
@@ -91,7 +120,7 @@ func Build(r *rule.Rule, hit Hit, newTerms []any, o BuildOptions) (Alert, error)
 	source := deepCopy(hit.Source).(map[string]any)
 	merged := mergeMissingFields(source, hit.Fields)
 
-	severityMapping := sortSeverityMapping(r.SeverityMapping)
+	severityMapping := b.severityMapping
 	name := ruleNameFromMapping(merged, r.Name, r.RuleNameOverride)
 	severity := severityFromMapping(merged, r.Severity, severityMapping)
 	var riskScore any = r.RiskScore
@@ -105,6 +134,7 @@ func Build(r *rule.Rule, hit Hit, newTerms []any, o BuildOptions) (Alert, error)
 		reason:          reasonMessage(name, severity, merged, hit.Fields),
 		severityMapping: severityMapping,
 		execType:        execType,
+		params:          b.params,
 	}, o)
 	if err != nil {
 		return Alert{}, fmt.Errorf("build alert from %s/%s: %w", hit.Index, hit.ID, err)

@@ -3,10 +3,10 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	json "github.com/goccy/go-json"
 )
 
 // pendingAlert is one alert's NDJSON lines (action and document).

@@ -110,7 +110,10 @@ func (b *run) fast(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := newPipeline(ctx, b, f)
+	p, err := newPipeline(ctx, b, f)
+	if err != nil {
+		return err
+	}
 	return p.close(b.plan(p, recs, scanFrom))
 }
 

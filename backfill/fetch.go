@@ -2,9 +2,10 @@ package backfill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/esrule/esrule/esquery"
 )

@@ -11,11 +11,12 @@ import (
 	"github.com/esrule/esrule/detect"
 )
 
-// pipeline overlaps fetching the next batch of alert documents (the caller's
-// goroutine) with writing the previous batch (one writer goroutine). The
-// writer handles jobs strictly in order: write a batch, run an exact slot,
-// advance the checkpoint; so slots are written in order and the checkpoint
-// never passes an unwritten slot.
+// pipeline overlaps fetching and building the next batches of alert
+// documents (up to buildWorkers goroutines) with writing the previous batch
+// (one writer goroutine). The writer handles jobs strictly in order: wait
+// for a batch's build, write it, run an exact slot, advance the checkpoint;
+// so slots are written in order and the checkpoint never passes an unwritten
+// slot.
 type pipeline struct {
 	b      *run
 	f      *fetcher
@@ -25,12 +26,24 @@ type pipeline struct {
 	done   chan struct{}
 	err    error // the writer's first error; read after done is closed
 	dirty  bool  // alerts written since the last refresh (writer only)
+
+	builder *alerts.Builder
+	builds  chan struct{} // one token per build in flight
+}
+
+// buildWorkers bounds the batches being fetched and built at once.
+const buildWorkers = 2
+
+// batchResult is the outcome of one batch's fetch and build.
+type batchResult struct {
+	alerts []alerts.Alert
+	err    error
 }
 
 // writeJob is one step of the writer.
 type writeJob struct {
-	built []alerts.Alert
-	recs  int // first occurrences behind built
+	built chan batchResult // the batch's alerts, when it has first occurrences
+	recs  int              // first occurrences behind built
 	// exact, when >= 0, is a slot to execute with the executor after built.
 	exact int
 	reply chan detect.Result
@@ -43,11 +56,18 @@ const minConcurrentWrite = 100
 
 var errWriterStopped = errors.New("alert writer stopped")
 
-func newPipeline(ctx context.Context, b *run, f *fetcher) *pipeline {
+func newPipeline(ctx context.Context, b *run, f *fetcher) (*pipeline, error) {
+	builder, err := alerts.NewBuilder(b.r)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	p := &pipeline{b: b, f: f, ctx: ctx, cancel: cancel, jobs: make(chan writeJob, 1), done: make(chan struct{})}
+	p := &pipeline{
+		b: b, f: f, ctx: ctx, cancel: cancel, builder: builder,
+		jobs: make(chan writeJob, buildWorkers), done: make(chan struct{}), builds: make(chan struct{}, buildWorkers),
+	}
 	go p.loop()
-	return p
+	return p, nil
 }
 
 func (p *pipeline) loop() {
@@ -81,17 +101,25 @@ func (p *pipeline) close(err error) error {
 	return p.refresh(p.ctx)
 }
 
-// flush fetches the documents of recs, builds their alerts and queues them;
+// flush starts fetching the documents of recs and building their alerts (it
+// waits while buildWorkers batches are in flight) and queues the writing;
 // after they are written, slots [0, done) are done.
 func (p *pipeline) flush(recs []record, done int) error {
-	var built []alerts.Alert
+	job := writeJob{recs: len(recs), exact: -1, done: done}
 	if len(recs) > 0 {
-		var err error
-		if built, err = p.build(recs); err != nil {
-			return err
+		select {
+		case p.builds <- struct{}{}:
+		case <-p.ctx.Done():
+			return fmt.Errorf("%w: %w", errWriterStopped, p.ctx.Err())
 		}
+		job.built = make(chan batchResult, 1)
+		go func() {
+			defer func() { <-p.builds }()
+			as, err := p.build(recs)
+			job.built <- batchResult{alerts: as, err: err}
+		}()
 	}
-	return p.send(writeJob{built: built, recs: len(recs), exact: -1, done: done})
+	return p.send(job)
 }
 
 // exact queues slot j for exact execution and waits for its result.
@@ -120,9 +148,16 @@ func (p *pipeline) send(job writeJob) error {
 
 func (p *pipeline) handle(job writeJob) error {
 	b := p.b
-	if len(job.built) > 0 {
+	var batch batchResult
+	if job.built != nil {
+		batch = <-job.built
+		if batch.err != nil {
+			return batch.err
+		}
+	}
+	if len(batch.alerts) > 0 {
 		t0 := b.d.now(time.Time{})
-		err := p.write(job.built)
+		err := p.write(batch.alerts)
 		b.mu.Lock()
 		b.s.WriteMS += b.d.now(time.Time{}).Sub(t0).Milliseconds()
 		b.mu.Unlock()
@@ -194,7 +229,7 @@ func (p *pipeline) build(recs []record) ([]alerts.Alert, error) {
 		if opts.ExecutionType == alerts.ExecutionManual {
 			opts.IntendedTimestamp = slot
 		}
-		a, err := alerts.Build(b.r, alerts.Hit{Index: h.Index, ID: h.ID, Source: h.Source, Fields: h.Fields}, jsTerms(rc.key), opts)
+		a, err := p.builder.Build(alerts.Hit{Index: h.Index, ID: h.ID, Source: h.Source, Fields: h.Fields}, jsTerms(rc.key), opts)
 		if err != nil {
 			return nil, fmt.Errorf("build alert for document %s/%s: %w", h.Index, h.ID, err)
 		}

@@ -122,13 +122,20 @@ func (s *alertSink) write(ctx context.Context, ps []pending) error {
 	opts.Now = s.x.e.now(s.x.w.Slot)
 	built := make([]alerts.Alert, 0, len(ps))
 	reruns := 0
+	var builder *alerts.Builder
 	for _, p := range ps {
 		if p.rerun {
 			reruns++
 			continue
 		}
+		if builder == nil {
+			var err error
+			if builder, err = alerts.NewBuilder(s.x.r); err != nil {
+				return err
+			}
+		}
 		hit := alerts.Hit{Index: p.c.hit.Index, ID: p.c.hit.ID, Source: p.c.hit.Source, Fields: p.c.hit.Fields}
-		a, err := alerts.Build(s.x.r, hit, p.terms, opts)
+		a, err := builder.Build(hit, p.terms, opts)
 		if err != nil {
 			return fmt.Errorf("build alert for document %s/%s: %w", hit.Index, hit.ID, err)
 		}

@@ -2,11 +2,12 @@ package esquery
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+
+	json "github.com/goccy/go-json"
 )
 
 // ErrMissingAggregations means a search response lacked the aggregation the
