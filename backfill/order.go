@@ -14,8 +14,9 @@ import (
 type valueOrder func(a, b any) (c int, ok bool)
 
 // orderFor returns the order of a field with the given Elasticsearch types,
-// or nil when partitioning by ranges is not safe for them (booleans,
-// unknown or mixed families).
+// or nil when partitioning by ranges is not safe for them: booleans, dates
+// (whose keys the composite may format), floating-point numbers, unknown or
+// mixed families.
 func orderFor(esTypes []string) valueOrder {
 	family := ""
 	for _, t := range esTypes {
@@ -40,9 +41,7 @@ func typeFamily(esType string) string {
 	switch esType {
 	case "keyword", "constant_keyword":
 		return "keyword"
-	case "long", "integer", "short", "byte", "unsigned_long", "date", "date_nanos":
-		// Composite keys of date fields are epoch milliseconds, which range
-		// queries accept (epoch_millis is in the default format).
+	case "long", "integer", "short", "byte", "unsigned_long":
 		return "number"
 	case "ip":
 		return "ip"

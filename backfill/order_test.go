@@ -13,7 +13,9 @@ func TestOrderFor(t *testing.T) {
 	require.Nil(t, orderFor([]string{"text"}))
 	require.Nil(t, orderFor([]string{"double"}), "floating-point keys are not partitioned")
 	require.NotNil(t, orderFor([]string{"keyword", "constant_keyword"}))
-	require.NotNil(t, orderFor([]string{"long", "date"}))
+	require.Nil(t, orderFor([]string{"date"}))
+	require.NotNil(t, orderFor([]string{"long", "integer", "unsigned_long"}))
+	require.NotNil(t, orderFor([]string{"ip"}))
 }
 
 func TestValueOrders(t *testing.T) {
