@@ -162,6 +162,8 @@ func esLoad(ctx context.Context, o options, lean bool) (result, error) {
 	if lean {
 		name, namespace = "es-lean", "bench-loader-lean"
 	}
+	// A data stream where the template makes one (a full distribution), else an index.
+	_ = benchkit.Call(ctx, c, http.MethodDelete, "/_data_stream/logs-okta.system-"+namespace, "")
 	if err := benchkit.Call(ctx, c, http.MethodDelete, "/logs-okta.system-"+namespace+"?ignore_unavailable=true", ""); err != nil {
 		return result{}, err
 	}
