@@ -91,6 +91,9 @@ func (p *pipeline) loop() {
 func (p *pipeline) close(err error) error {
 	close(p.jobs)
 	<-p.done
+	for range buildWorkers { // builds the writer did not wait for (after an error)
+		p.builds <- struct{}{}
+	}
 	defer p.cancel()
 	if p.err != nil {
 		return p.err
