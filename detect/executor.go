@@ -10,7 +10,7 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
 

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
 

@@ -21,9 +21,9 @@ import (
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
 	"github.com/esrule/esrule/internal/oracle"
 	"github.com/esrule/esrule/internal/randdata"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 )

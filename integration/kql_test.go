@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 )
 
 // kqlFixtureMapping covers the field kinds the translator distinguishes:

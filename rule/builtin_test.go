@@ -2,7 +2,7 @@ package rule
 
 import (
 	"encoding/json"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"testing"
 
 	"github.com/stretchr/testify/require"

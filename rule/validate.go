@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 )
 
 // Kibana's message when history_window_start is not earlier than from

@@ -22,7 +22,7 @@ import (
 	"github.com/esrule/esrule/bench/internal/benchkit"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/state"

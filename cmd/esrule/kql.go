@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 )
 
 func init() { registerCommand(newKQLCommand) }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
 

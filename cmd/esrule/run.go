@@ -17,7 +17,7 @@ import (
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 )
