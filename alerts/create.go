@@ -126,11 +126,7 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 		}
 		return out
 	}
-	opts := []func(*esapi.BulkRequest){w.es.Bulk.WithContext(ctx), w.es.Bulk.WithIndex(w.cfg.Alias)}
-	if w.cfg.Refresh != "" {
-		opts = append(opts, w.es.Bulk.WithRefresh(w.cfg.Refresh))
-	}
-	res, err := w.es.Bulk(bytes.NewReader(body.Bytes()), opts...)
+	res, err := esapi.BulkRequest{Index: w.cfg.Alias, Body: bytes.NewReader(body.Bytes()), Refresh: w.cfg.Refresh}.Do(ctx, w.es)
 	if err != nil {
 		return all(outcomeRetry, 0, "transport_error", err.Error())
 	}

@@ -58,14 +58,10 @@ func (w *Writer) existingChunk(ctx context.Context, ids []string, found map[stri
 
 // searchIDs runs one ids search; retry says whether a failure is transient.
 func (w *Writer) searchIDs(ctx context.Context, body []byte, found map[string]string) (retry bool, err error) {
-	s := w.es.Search
-	res, err := s(
-		s.WithContext(ctx),
-		s.WithIndex(w.cfg.Alias),
-		s.WithBody(bytes.NewReader(body)),
-		s.WithIgnoreUnavailable(true),
-		s.WithAllowNoIndices(true),
-	)
+	yes := true
+	res, err := esapi.SearchRequest{
+		Index: []string{w.cfg.Alias}, Body: bytes.NewReader(body), IgnoreUnavailable: &yes, AllowNoIndices: &yes,
+	}.Do(ctx, w.es)
 	if err != nil {
 		return true, err
 	}

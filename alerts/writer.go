@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/rs/zerolog"
 )
 
@@ -42,12 +43,12 @@ type WriterConfig struct {
 
 // Writer writes alerts with bulk create and checks which already exist.
 type Writer struct {
-	es  *elasticsearch.Client
+	es  esapi.Transport
 	cfg WriterConfig
 }
 
 // NewWriter returns a Writer for cfg.Alias.
-func NewWriter(c *elasticsearch.Client, cfg WriterConfig) *Writer {
+func NewWriter(c esapi.Transport, cfg WriterConfig) *Writer {
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
 	} else if cfg.MaxRetries < 0 {

@@ -37,7 +37,7 @@ type Checkpoints interface {
 
 // Deps are what a backfill talks to.
 type Deps struct {
-	// Searcher runs the scan and the document fetches (esquery.Runner).
+	// Searcher runs the scan and the document fetches (esclient.Client).
 	Searcher detect.Searcher
 	// Alerts receives the fast path's alerts (alerts.Writer; no refresh needed).
 	Alerts detect.AlertStore
@@ -170,10 +170,10 @@ func execute(ctx context.Context, d Deps, r *rule.Rule, o Options, s *Summary) e
 	}
 	// The range names slots: (From, To] holds the same slots as
 	// (AlignSlot(From), AlignSlot(To)], which also names the checkpoint.
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return fmt.Errorf("backfill rule %s: %w", r.RuleID, err)
+	if !r.Normalized() {
+		return fmt.Errorf("backfill rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 	}
+	iv := r.Timing.Interval
 	s.From, s.To = rule.AlignSlot(s.From, iv), rule.AlignSlot(s.To, iv)
 	g, err := newGrid(r, s.From, s.To)
 	if err != nil {
@@ -229,34 +229,14 @@ func (b *run) executionType() string {
 	return alerts.ExecutionManual
 }
 
-func (b *run) space() string {
-	if b.r.Space != "" {
-		return b.r.Space
-	}
-	return rule.DefaultSpace
-}
-
 // search runs one request over the rule's indices and accounts for it.
-// pathSearcher is a Searcher that can cut responses down to some paths
-// (filter_path); esquery.Runner is one.
-type pathSearcher interface {
-	SearchFilterPath(ctx context.Context, indices []string, body []byte, paths []string) (esquery.Response, error)
-}
-
 func (b *run) search(ctx context.Context, body []byte) (esquery.Response, error) {
 	return b.searchPaths(ctx, body, nil)
 }
 
-// searchPaths is search with the response cut to paths when the searcher
-// can do that (the full response otherwise).
+// searchPaths is search with the response cut to paths (filter_path).
 func (b *run) searchPaths(ctx context.Context, body []byte, paths []string) (esquery.Response, error) {
-	var resp esquery.Response
-	var err error
-	if ps, ok := b.d.Searcher.(pathSearcher); ok && len(paths) > 0 {
-		resp, err = ps.SearchFilterPath(ctx, b.r.Index, body, paths)
-	} else {
-		resp, err = b.d.Searcher.Search(ctx, b.r.Index, body)
-	}
+	resp, err := b.d.Searcher.Search(ctx, b.r.Index, body, paths)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.s.Requests++

@@ -16,9 +16,9 @@ const Kind = "backfill"
 func (b *run) loadCheckpoint(ctx context.Context) error {
 	b.dryRunIDs = map[string]string{}
 	from, to := b.s.From, b.s.To
-	b.ckptID = state.BackfillDocID(b.space(), b.r.SavedObjectID(), from, to)
+	b.ckptID = state.BackfillDocID(b.r.Space, b.r.SavedObjectID(), from, to)
 	b.ckpt = state.Backfill{
-		Kind: Kind, RuleID: b.r.RuleID, RuleUUID: b.r.SavedObjectID(), Space: b.space(),
+		Kind: Kind, RuleID: b.r.RuleID, RuleUUID: b.r.SavedObjectID(), Space: b.r.Space,
 		Backfill: state.Range{ID: b.ckptID, From: from, To: to, DoneUntil: from},
 	}
 	if b.o.DryRun || b.d.Checkpoints == nil {

@@ -60,7 +60,7 @@ func (b *run) fast(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	q := esquery.Query{Fields: b.r.NewTermsFields, Timestamps: esquery.TimestampsFor(b.r), Filter: filter}
+	q := esquery.Query{Fields: b.r.NewTermsFields, Timestamps: b.r.Timestamps, Filter: filter}
 	w, err := b.width()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,7 +96,7 @@ func (f *fetcher) fetch(ctx context.Context, recs []record) ([]*esquery.Hit, err
 	for i := 0; i < len(recs); {
 		n := min(size, len(recs)-i)
 		hits, err := f.fetchOnce(ctx, recs[i:i+n])
-		if err != nil && n > 1 && esquery.IsTooLarge(err) {
+		if err != nil && n > 1 && errors.Is(err, esquery.ErrTooLarge) {
 			size = n / 2
 			continue
 		}

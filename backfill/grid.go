@@ -23,9 +23,9 @@ type grid struct {
 
 // newGrid computes the slots of r in (from, to] and their windows.
 func newGrid(r *rule.Rule, from, to time.Time) (*grid, error) {
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return nil, fmt.Errorf("rule %s: %w", r.RuleID, err)
+	iv := r.Timing.Interval
+	if iv <= 0 {
+		return nil, fmt.Errorf("rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 	}
 	first := rule.AlignSlot(from.UTC(), iv).Add(iv)
 	last := rule.AlignSlot(to.UTC(), iv)

@@ -15,6 +15,7 @@ import (
 func testRule(t *testing.T, interval, from, history string) *rule.Rule {
 	t.Helper()
 	r := &rule.Rule{RuleID: "r", Interval: interval, From: from, To: "now", HistoryWindowStart: history}
+	require.NoError(t, r.Normalize())
 	return r
 }
 

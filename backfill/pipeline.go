@@ -214,7 +214,7 @@ func (p *pipeline) build(recs []record) ([]alerts.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	space, soID := b.space(), b.r.SavedObjectID()
+	space, soID := b.r.Space, b.r.SavedObjectID()
 	now := b.d.now(b.g.slot(int(recs[len(recs)-1].slot)))
 	built := make([]alerts.Alert, 0, len(recs))
 	seen := make(map[string]bool, len(recs))

@@ -3,6 +3,7 @@ package backfill
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -161,7 +162,7 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 			return err
 		}
 		resp, err := s.search(ctx, body, termPaths)
-		if err != nil && esquery.IsTooLarge(err) && size > 1 {
+		if err != nil && errors.Is(err, esquery.ErrTooLarge) && size > 1 {
 			size /= 2
 			continue
 		}
@@ -234,7 +235,7 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 			return nil, err
 		}
 		resp, err := s.search(ctx, body, scanPaths)
-		if err != nil && esquery.IsTooLarge(err) && pageSize > 1 {
+		if err != nil && errors.Is(err, esquery.ErrTooLarge) && pageSize > 1 {
 			pageSize /= 2
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/rule"
 )
 
 // A scan with a timestamp fallback: the documents without the primary field
@@ -45,7 +46,7 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	require.NoError(t, err)
 	calls := 0
 	sc := &scan{
-		q: esquery.Query{Fields: []string{"user.name"}, Timestamps: esquery.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}},
+		q: esquery.Query{Fields: []string{"user.name"}, Timestamps: rule.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}},
 		g: g, width: 10 * time.Minute, pageSize: 10,
 		search: func(context.Context, []byte, []string) (esquery.Response, error) {
 			calls++

@@ -8,8 +8,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // indexSettings are the settings a bulk load changes, as they were before.
@@ -19,29 +20,16 @@ type indexSettings struct {
 	replicas        *string
 }
 
-// esError is the error body of an Elasticsearch response.
-type esError struct {
-	Error struct {
-		Type   string `json:"type"`
-		Reason string `json:"reason"`
-	} `json:"error"`
-	Status int `json:"status"`
-}
-
 // responseError turns a failed response into an error naming what was done.
 func responseError(action string, res *esapi.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	var e esError
-	if json.Unmarshal(body, &e) == nil && e.Error.Type != "" {
-		return fmt.Errorf("%s: %s: %s: %s", action, res.Status(), e.Error.Type, e.Error.Reason)
-	}
-	return fmt.Errorf("%s: %s: %s", action, res.Status(), strings.TrimSpace(string(body)))
+	return fmt.Errorf("%s: %w", action, esclient.DecodeError(res.StatusCode, body))
 }
 
 // prepareIndices creates missing indices (index templates apply; a template
 // that creates data streams gets a data stream), then turns replicas and
 // refresh off. It returns the previous settings for restoreIndices.
-func prepareIndices(ctx context.Context, c *elasticsearch.Client, indices []string) ([]indexSettings, error) {
+func prepareIndices(ctx context.Context, c esapi.Transport, indices []string) ([]indexSettings, error) {
 	var saved []indexSettings
 	for _, name := range indices {
 		if err := ensureIndex(ctx, c, name); err != nil {
@@ -60,7 +48,8 @@ func prepareIndices(ctx context.Context, c *elasticsearch.Client, indices []stri
 }
 
 // restoreIndices puts back the saved settings and refreshes the indices.
-func restoreIndices(ctx context.Context, c *elasticsearch.Client, saved []indexSettings) error {
+func restoreIndices(ctx context.Context, c esapi.Transport, saved []indexSettings) error {
+	api := esapi.New(c)
 	var errs []error
 	var names []string
 	for _, s := range saved {
@@ -77,7 +66,7 @@ func restoreIndices(ctx context.Context, c *elasticsearch.Client, saved []indexS
 		names = append(names, s.name)
 	}
 	if len(names) > 0 {
-		res, err := c.Indices.Refresh(c.Indices.Refresh.WithContext(ctx), c.Indices.Refresh.WithIndex(names...))
+		res, err := api.Indices.Refresh(api.Indices.Refresh.WithContext(ctx), api.Indices.Refresh.WithIndex(names...))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("refresh %s: %w", strings.Join(names, ","), err))
 		} else {
@@ -90,8 +79,9 @@ func restoreIndices(ctx context.Context, c *elasticsearch.Client, saved []indexS
 	return errors.Join(errs...)
 }
 
-func ensureIndex(ctx context.Context, c *elasticsearch.Client, name string) error {
-	res, err := c.Indices.Exists([]string{name}, c.Indices.Exists.WithContext(ctx))
+func ensureIndex(ctx context.Context, c esapi.Transport, name string) error {
+	api := esapi.New(c)
+	res, err := api.Indices.Exists([]string{name}, api.Indices.Exists.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("check index %s: %w", name, err)
 	}
@@ -99,7 +89,7 @@ func ensureIndex(ctx context.Context, c *elasticsearch.Client, name string) erro
 	if res.StatusCode == 200 {
 		return nil
 	}
-	res, err = c.Indices.Create(name, c.Indices.Create.WithContext(ctx))
+	res, err = api.Indices.Create(name, api.Indices.Create.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("create index %s: %w", name, err)
 	}
@@ -111,7 +101,7 @@ func ensureIndex(ctx context.Context, c *elasticsearch.Client, name string) erro
 	if !strings.Contains(cerr.Error(), "data stream") {
 		return cerr
 	}
-	ds, err := c.Indices.CreateDataStream(name, c.Indices.CreateDataStream.WithContext(ctx))
+	ds, err := api.Indices.CreateDataStream(name, api.Indices.CreateDataStream.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("create data stream %s: %w", name, err)
 	}
@@ -122,9 +112,10 @@ func ensureIndex(ctx context.Context, c *elasticsearch.Client, name string) erro
 	return nil
 }
 
-func readSettings(ctx context.Context, c *elasticsearch.Client, name string) (indexSettings, error) {
-	res, err := c.Indices.GetSettings(c.Indices.GetSettings.WithContext(ctx), c.Indices.GetSettings.WithIndex(name),
-		c.Indices.GetSettings.WithFlatSettings(true))
+func readSettings(ctx context.Context, c esapi.Transport, name string) (indexSettings, error) {
+	api := esapi.New(c)
+	res, err := api.Indices.GetSettings(api.Indices.GetSettings.WithContext(ctx), api.Indices.GetSettings.WithIndex(name),
+		api.Indices.GetSettings.WithFlatSettings(true))
 	if err != nil {
 		return indexSettings{}, fmt.Errorf("read settings of %s: %w", name, err)
 	}
@@ -151,13 +142,14 @@ func readSettings(ctx context.Context, c *elasticsearch.Client, name string) (in
 	return s, nil
 }
 
-func putSettings(ctx context.Context, c *elasticsearch.Client, name string, settings map[string]any) error {
+func putSettings(ctx context.Context, c esapi.Transport, name string, settings map[string]any) error {
+	api := esapi.New(c)
 	body, err := json.Marshal(map[string]any{"index": settings})
 	if err != nil {
 		return fmt.Errorf("encode settings for %s: %w", name, err)
 	}
-	res, err := c.Indices.PutSettings(strings.NewReader(string(body)), c.Indices.PutSettings.WithContext(ctx),
-		c.Indices.PutSettings.WithIndex(name))
+	res, err := api.Indices.PutSettings(strings.NewReader(string(body)), api.Indices.PutSettings.WithContext(ctx),
+		api.Indices.PutSettings.WithIndex(name))
 	if err != nil {
 		return fmt.Errorf("put settings of %s: %w", name, err)
 	}

@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"github.com/rs/zerolog"
 )
@@ -81,7 +82,7 @@ const maxLoadRetries = 3
 // both restored and the indices refreshed at the end). It returns a
 // *LoadError when any document was not indexed, even though the bulk
 // indexer itself closed without error.
-func Load(ctx context.Context, c *elasticsearch.Client, indices []string, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
+func Load(ctx context.Context, c esapi.Transport, indices []string, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
 	if cfg.NumWorkers <= 0 {
 		cfg.NumWorkers = 2
 	}
@@ -150,7 +151,7 @@ func readBody(r io.ReadSeeker) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-func bulkLoad(ctx context.Context, c *elasticsearch.Client, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
+func bulkLoad(ctx context.Context, c esapi.Transport, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
 	lr := &loadRun{}
 	var stats LoadStats
 	var indexerFailed uint64 // Stats().NumFailed over all passes

@@ -46,12 +46,12 @@ func (c Coverage) Warnings() []string {
 // query filter (see QueryFilter). `rules explain` uses it; Run does the same
 // check once per execution unless Config.SkipCoverage.
 func CheckCoverage(ctx context.Context, s Searcher, r *rule.Rule, w Window, filter map[string]any) (Coverage, error) {
-	q := esquery.Query{Fields: r.NewTermsFields, Timestamps: esquery.TimestampsFor(r), Filter: filter}
+	q := esquery.Query{Fields: r.NewTermsFields, Timestamps: r.Timestamps, Filter: filter}
 	body, err := q.Coverage(w.History())
 	if err != nil {
 		return Coverage{}, err
 	}
-	resp, err := s.Search(ctx, r.Index, body)
+	resp, err := s.Search(ctx, r.Index, body, nil)
 	if err != nil {
 		return Coverage{}, fmt.Errorf("%s: %w", phaseCoverage, err)
 	}

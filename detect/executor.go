@@ -14,11 +14,15 @@ import (
 	"github.com/esrule/esrule/rule"
 )
 
-// Searcher runs one search request (a JSON body) over indices. The ES-backed
-// implementation is esquery.Runner: it retries, bounds the response size and
-// returns an error for error statuses, shard failures and timed-out searches.
+// Searcher runs one search request (a JSON body) over indices, the response
+// cut to filterPath besides its envelope when filterPath is not empty. The
+// Elasticsearch implementation is esclient.Client: it retries, bounds the
+// response size and returns an error for error statuses, shard failures and
+// timed-out searches (fail closed, docs/semantics.md D2). Errors that mean
+// "too large" match esquery.ErrTooLarge, and "too many clauses"
+// esquery.ErrTooManyClauses.
 type Searcher interface {
-	Search(ctx context.Context, indices []string, body []byte) (esquery.Response, error)
+	Search(ctx context.Context, indices []string, body []byte, filterPath []string) (esquery.Response, error)
 }
 
 // AlertStore is where alerts go (alerts.Writer).
@@ -165,7 +169,7 @@ func (e *Executor) Run(ctx context.Context, r *rule.Rule, slot time.Time, o RunO
 		return res, err
 	}
 	res.Window = w
-	res.ExecutionUUID = alerts.ExecutionUUID(space(r), r.SavedObjectID(), slot)
+	res.ExecutionUUID = alerts.ExecutionUUID(r.Space, r.SavedObjectID(), slot)
 	filter, err := QueryFilter(ctx, e.FieldCaps, r)
 	if err != nil {
 		return res, err
@@ -174,7 +178,7 @@ func (e *Executor) Run(ctx context.Context, r *rule.Rule, slot time.Time, o RunO
 	x := &execution{
 		e: e, r: r, w: w, res: &res, cfg: cfg,
 		q: esquery.Query{
-			Fields: r.NewTermsFields, Timestamps: esquery.TimestampsFor(r), Filter: filter,
+			Fields: r.NewTermsFields, Timestamps: r.Timestamps, Filter: filter,
 			PageSize: cfg.PageSize,
 		},
 		fromMs:  w.From.UnixMilli(),
@@ -195,13 +199,6 @@ func (e *Executor) Run(ctx context.Context, r *rule.Rule, slot time.Time, o RunO
 		Dur("took", res.Took).Dur("es_took", res.ESTook).Bool("dry_run", o.DryRun).
 		Msg("rule executed")
 	return res, nil
-}
-
-func space(r *rule.Rule) string {
-	if r.Space != "" {
-		return r.Space
-	}
-	return rule.DefaultSpace
 }
 
 // execution is the state of one Run.
@@ -232,7 +229,7 @@ func (x *execution) warn(msg string) {
 // search sends one request and accounts for it; errors name the phase.
 func (x *execution) search(ctx context.Context, phase string, body []byte) (esquery.Response, error) {
 	x.res.Requests++
-	resp, err := x.e.Searcher.Search(ctx, x.r.Index, body)
+	resp, err := x.e.Searcher.Search(ctx, x.r.Index, body, nil)
 	if err != nil {
 		return resp, fmt.Errorf("%s: %w", phase, err)
 	}
@@ -259,7 +256,7 @@ func (x *execution) run(ctx context.Context) error {
 			return err
 		}
 		resp, err := x.search(ctx, phaseRecent, body)
-		if err != nil && esquery.IsTooLarge(err) && x.q.PageSize > 1 {
+		if err != nil && errors.Is(err, esquery.ErrTooLarge) && x.q.PageSize > 1 {
 			x.q.PageSize /= 2
 			x.warn(fmt.Sprintf("%s: response too large, page size reduced to %d", phaseRecent, x.q.PageSize))
 			continue
@@ -344,7 +341,7 @@ func inHalvingBatches[T any](x *execution, phase string, items []T, size int, fn
 	for i := 0; i < len(items); {
 		n := min(size, len(items)-i)
 		err := fn(items[i : i+n])
-		if err != nil && n > 1 && esquery.IsTooLarge(err) {
+		if err != nil && n > 1 && errors.Is(err, esquery.ErrTooLarge) {
 			size = n / 2
 			x.warn(fmt.Sprintf("%s: response too large, batch size reduced to %d", phase, size))
 			continue

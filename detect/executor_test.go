@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/rule"
 )
@@ -30,7 +31,9 @@ func testRule(fields ...string) *rule.Rule {
 		Index: []string{"logs-test"}, NewTermsFields: fields, HistoryWindowStart: "now-7d",
 		From: "now-6m", Interval: "5m", MaxSignals: 100, Severity: "low", RiskScore: 21,
 	}
-	r.ApplyDefaults()
+	if err := r.Normalize(); err != nil {
+		panic(err)
+	}
 	return r
 }
 
@@ -82,6 +85,7 @@ func TestSingleFieldStrictFirstSeen(t *testing.T) {
 func TestSingleFieldTimestampOverrideFallback(t *testing.T) {
 	r := testRule("user")
 	r.TimestampOverride = "event.ingested"
+	require.NoError(t, r.Normalize())
 	// "late" happened long ago but was ingested now: new by event.ingested.
 	late := doc("late", map[string]any{"@timestamp": iso(testSlot.Add(-48 * time.Hour)), "event.ingested": iso(testSlot.Add(-time.Minute)), "user": "late"})
 	// "fallback-old" has no event.ingested in history: its @timestamp counts (not new).
@@ -102,6 +106,7 @@ func TestSingleFieldTimestampOverrideFallback(t *testing.T) {
 	require.ElementsMatch(t, []string{alertID(late, "late"), alertID(fbIngested, "fb")}, alertIDs(res))
 
 	r.TimestampOverrideFallbackDisabled = true
+	require.NoError(t, r.Normalize())
 	res, err = run(t, es, nil, r, Config{})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{alertID(late, "late"), alertID(fbIngested, "fb"), alertID(mixedRecent, "mixed")}, alertIDs(res),
@@ -180,7 +185,7 @@ func TestHalvingOnTooLargeResponses(t *testing.T) {
 			n := len(arr(obj(agg["terms"])["include"]))
 			n = max(n, len(arr(obj(agg["filters"])["filters"])))
 			if n > limit {
-				return esquery.Response{}, fmt.Errorf("phase: %w", esquery.ErrResponseTooLarge), true
+				return esquery.Response{}, fmt.Errorf("phase: %w", esquery.ErrTooLarge), true
 			}
 			return esquery.Response{}, nil, false
 		}
@@ -203,7 +208,7 @@ func TestHalvingOnTooLargeResponses(t *testing.T) {
 			c := obj(obj(obj(body["aggregations"])["new_terms"])["composite"])
 			n, ok := c["size"].(json.Number)
 			if size, _ := n.Int64(); ok && size > 2 {
-				return esquery.Response{}, esquery.ErrResponseTooLarge, true
+				return esquery.Response{}, esquery.ErrTooLarge, true
 			}
 			return esquery.Response{}, nil, false
 		}}
@@ -215,7 +220,7 @@ func TestHalvingOnTooLargeResponses(t *testing.T) {
 	t.Run("fails at batch size one", func(t *testing.T) {
 		es := &fakeES{docs: docs, hook: tooLarge(0)}
 		_, err := run(t, es, nil, testRule("user"), Config{})
-		require.ErrorIs(t, err, esquery.ErrResponseTooLarge)
+		require.ErrorIs(t, err, esquery.ErrTooLarge)
 		require.ErrorContains(t, err, "phase 2 (history)")
 	})
 }
@@ -234,8 +239,8 @@ func TestTooManyClausesHalvesAtMostTwice(t *testing.T) {
 				return esquery.Response{}, nil, false
 			}
 			if n := len(arr(obj(obj(filters[2])["bool"])["should"])); n > limit {
-				return esquery.Response{}, &esquery.SearchError{Status: 400, Type: "search_phase_execution_exception",
-					Reason: "all shards failed", Shards: []esquery.ShardFailure{{Index: "logs-test-000001", Type: "query_shard_exception", Reason: "failed to create query: Query contains too many nested clauses; maxClauseCount is set to 2"}}}, true
+				return esquery.Response{}, &esclient.Error{Status: 400, Type: "search_phase_execution_exception",
+					Reason: "all shards failed", Shards: []esclient.ShardFailure{{Index: "logs-test-000001", Type: "query_shard_exception", Reason: "failed to create query: Query contains too many nested clauses; maxClauseCount is set to 2"}}}, true
 			}
 			return esquery.Response{}, nil, false
 		}
@@ -253,8 +258,8 @@ func TestFailClosed(t *testing.T) {
 	docs := []fakeDoc{
 		doc("1", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute)), "user": "u1", "host": "h"}),
 	}
-	shardFailure := &esquery.SearchError{Type: "shard_failure", Reason: "1 of 2 shards failed",
-		Shards: []esquery.ShardFailure{{Index: "logs-test-000002", Shard: 1, Type: "query_shard_exception", Reason: "boom"}}}
+	shardFailure := &esclient.Error{Type: "shard_failure", Reason: "1 of 2 shards failed",
+		Shards: []esclient.ShardFailure{{Index: "logs-test-000002", Shard: 1, Type: "query_shard_exception", Reason: "boom"}}}
 	failAt := func(phase string, resp esquery.Response, err error) func(int, map[string]any) (esquery.Response, error, bool) {
 		return func(_ int, body map[string]any) (esquery.Response, error, bool) {
 			agg := obj(obj(body["aggregations"])["new_terms"])
@@ -282,7 +287,7 @@ func TestFailClosed(t *testing.T) {
 		want        string
 	}{
 		{"shard failure in history", "history", esquery.Response{}, shardFailure, "phase 2 (history): elasticsearch: shard_failure: 1 of 2 shards failed; 1 shard failure(s): [index logs-test-000002 shard 1] query_shard_exception: boom"},
-		{"timed out in recent terms", "recent", esquery.Response{}, esquery.ErrTimedOut, "phase 1 (recent terms): search timed out"},
+		{"timed out in recent terms", "recent", esquery.Response{}, esclient.ErrTimedOut, "phase 1 (recent terms): search timed out"},
 		{"missing aggregations in history", "history", esquery.Response{Took: 1, Shards: 2}, nil, "phase 2 (history): aggregations missing"},
 		{"missing aggregations in fetch", "fetch", esquery.Response{Took: 1, Shards: 2}, nil, "phase 3 (document fetch): aggregations missing"},
 		{"coverage failure", "coverage", esquery.Response{}, shardFailure, "coverage check"},

@@ -1,8 +1,10 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/rule"
@@ -20,7 +22,7 @@ type PhaseRequest struct {
 // data (after keys, include lists, batch combinations) are placeholders such
 // as "<okta.actor.id #1>".
 func ExplainPhases(r *rule.Rule, w Window, filter map[string]any) ([]PhaseRequest, error) {
-	q := esquery.Query{Fields: r.NewTermsFields, Timestamps: esquery.TimestampsFor(r), Filter: filter}
+	q := esquery.Query{Fields: r.NewTermsFields, Timestamps: r.Timestamps, Filter: filter}
 	placeholder := func(n int) esquery.Key {
 		k := make(esquery.Key, len(q.Fields))
 		for i, f := range q.Fields {
@@ -70,4 +72,56 @@ func ExplainPhases(r *rule.Rule, w Window, filter map[string]any) ([]PhaseReques
 		return nil, err
 	}
 	return out, nil
+}
+
+// Explanation is what `rules explain` prints for one rule: its window for
+// one slot, its query as DSL and the request of every phase.
+type Explanation struct {
+	ID       string            `json:"id"`
+	RuleID   string            `json:"rule_id"`
+	Name     string            `json:"name"`
+	Origin   string            `json:"origin"`
+	Interval string            `json:"interval"`
+	Window   ExplainedWindow   `json:"window"`
+	Index    []string          `json:"index"`
+	Fields   []string          `json:"new_terms_fields"`
+	Query    string            `json:"query"`
+	Typed    bool              `json:"typed"`
+	Filter   map[string]any    `json:"filter"`
+	Phases   []PhaseRequest    `json:"phases,omitempty"`
+	Notes    map[string]string `json:"notes,omitempty"`
+}
+
+// ExplainedWindow is the window of an Explanation.
+type ExplainedWindow struct {
+	Slot         time.Time `json:"slot"`
+	From         time.Time `json:"from"`
+	To           time.Time `json:"to"`
+	HistoryStart time.Time `json:"history_start"`
+}
+
+// Explain explains r at the slot at or before at; fc, when not nil, gives
+// the field types of a typed KQL translation (as an execution does).
+func Explain(ctx context.Context, fc FieldCapsFunc, r *rule.Rule, at time.Time) (Explanation, error) {
+	slot, err := SlotAt(r, at)
+	if err != nil {
+		return Explanation{}, err
+	}
+	w, err := WindowAt(r, slot)
+	if err != nil {
+		return Explanation{}, err
+	}
+	filter, err := QueryFilter(ctx, fc, r)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("explain rule %s: %w", r.RuleID, err)
+	}
+	phases, err := ExplainPhases(r, w, filter)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("explain phases of rule %s: %w", r.RuleID, err)
+	}
+	return Explanation{
+		ID: r.SavedObjectID(), RuleID: r.RuleID, Name: r.Name, Origin: r.Origin, Interval: r.Interval,
+		Window: ExplainedWindow{Slot: w.Slot, From: w.From, To: w.To, HistoryStart: w.HistoryStart},
+		Index:  r.Index, Fields: r.NewTermsFields, Query: r.Query, Typed: fc != nil, Filter: filter, Phases: phases,
+	}, nil
 }

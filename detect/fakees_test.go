@@ -33,7 +33,7 @@ type fakeDoc struct {
 	Fields    map[string]any
 }
 
-func (f *fakeES) Search(_ context.Context, _ []string, body []byte) (esquery.Response, error) {
+func (f *fakeES) Search(_ context.Context, _ []string, body []byte, _ []string) (esquery.Response, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var req map[string]any

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/esrule/esrule/esquery"
@@ -25,12 +26,12 @@ func (x *execution) multiFieldPage(ctx context.Context, buckets []esquery.Bucket
 		batch := keys[i : i+n]
 		newKeys, err := x.decideBatch(ctx, batch, prev)
 		switch {
-		case err != nil && n > 1 && esquery.IsTooManyClauses(err) && clauseHalvings < x.cfg.MaxClauseHalvings:
+		case err != nil && n > 1 && errors.Is(err, esquery.ErrTooManyClauses) && clauseHalvings < x.cfg.MaxClauseHalvings:
 			clauseHalvings++
 			size = n / 2
 			x.warn(fmt.Sprintf("%s: too many clauses, batch size reduced to %d", phaseHistory, size))
 			continue
-		case err != nil && n > 1 && esquery.IsTooLarge(err):
+		case err != nil && n > 1 && errors.Is(err, esquery.ErrTooLarge):
 			size = n / 2
 			x.cfg.HistoryPageSize = max(1, x.cfg.HistoryPageSize/2)
 			x.warn(fmt.Sprintf("%s: response too large, batch size reduced to %d", phaseHistory, size))

@@ -9,12 +9,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/rule"
 )
 
 // bruteForce computes the expected alert ids by scanning the documents:
 // Kibana's definition (§8.1) with the combined timestamp (§2.3).
-func bruteForce(docs []fakeDoc, fields []string, ts esquery.Timestamps, w Window) map[string]bool {
+func bruteForce(docs []fakeDoc, fields []string, ts rule.Timestamps, w Window) map[string]bool {
 	combined := func(d fakeDoc) (int64, bool) {
 		if m, ok := minMillis(d, ts.Primary); ok {
 			return m, true
@@ -132,6 +132,7 @@ func TestRandomizedAgainstBruteForce(t *testing.T) {
 			r.TimestampOverrideFallbackDisabled = true
 		}
 		r.HistoryWindowStart = []string{"now-30m", "now-12h", "now-7d"}[rng.IntN(3)]
+		require.NoError(t, r.Normalize())
 		w, err := WindowAt(r, testSlot)
 		require.NoError(t, err)
 		docs := randomDocs(rng, w, 40+rng.IntN(120))
@@ -139,7 +140,7 @@ func TestRandomizedAgainstBruteForce(t *testing.T) {
 		t.Run(fmt.Sprintf("seed %d %v %s override=%q", seed, fields, r.HistoryWindowStart, r.TimestampOverride), func(t *testing.T) {
 			res, err := run(t, &fakeES{docs: docs}, nil, r, cfg)
 			require.NoError(t, err)
-			want := bruteForce(docs, fields, esquery.TimestampsFor(r), w)
+			want := bruteForce(docs, fields, r.Timestamps, w)
 			got := map[string]bool{}
 			for _, id := range alertIDs(res) {
 				require.False(t, got[id], "duplicate alert %s", id)

@@ -30,7 +30,7 @@ func newAlertSink(x *execution) *alertSink {
 		maxSignals = 100
 	}
 	opts := alerts.BuildOptions{
-		Space:         space(x.r),
+		Space:         x.r.Space,
 		ExecutionUUID: x.res.ExecutionUUID,
 		ExecutionType: alerts.ExecutionScheduled,
 		KibanaVersion: x.e.KibanaVersion,

@@ -31,20 +31,11 @@ const historyWindowError = "History window size is smaller than rule interval + 
 // now=to). It fails, with Kibana's message, unless historyStart < from.
 func WindowAt(r *rule.Rule, slot time.Time) (Window, error) {
 	slot = slot.UTC()
-	toMath, err := r.ToMath()
-	if err != nil {
-		return Window{}, fmt.Errorf("rule %s: %w", r.RuleID, err)
+	if !r.Normalized() {
+		return Window{}, fmt.Errorf("rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 	}
-	fromMath, err := r.FromMath()
-	if err != nil {
-		return Window{}, fmt.Errorf("rule %s: %w", r.RuleID, err)
-	}
-	histMath, err := r.HistoryMath()
-	if err != nil {
-		return Window{}, fmt.Errorf("rule %s: history_window_start: %w", r.RuleID, err)
-	}
-	w := Window{Slot: slot, To: toMath.At(slot), From: fromMath.At(slot)}
-	w.HistoryStart = histMath.At(w.To)
+	w := Window{Slot: slot, To: r.Timing.To.At(slot), From: r.Timing.From.At(slot)}
+	w.HistoryStart = r.Timing.History.At(w.To)
 	if !w.HistoryStart.Before(w.From) {
 		return Window{}, fmt.Errorf("rule %s at %s: %s", r.RuleID, slot.Format(time.RFC3339), historyWindowError)
 	}
@@ -58,20 +49,19 @@ func WindowAt(r *rule.Rule, slot time.Time) (Window, error) {
 // SlotAt returns the latest slot of r at or before t: t rounded down to a
 // multiple of the rule interval counted from the Unix epoch (UTC).
 func SlotAt(r *rule.Rule, t time.Time) (time.Time, error) {
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("rule %s: %w", r.RuleID, err)
+	if !r.Normalized() {
+		return time.Time{}, fmt.Errorf("rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 	}
-	return rule.AlignSlot(t.UTC(), iv), nil
+	return rule.AlignSlot(t.UTC(), r.Timing.Interval), nil
 }
 
 // CheckSlot returns nil if t is a slot of r, else an error naming the slots
 // just before and after t.
 func CheckSlot(r *rule.Rule, t time.Time) error {
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return fmt.Errorf("rule %s: %w", r.RuleID, err)
+	if !r.Normalized() {
+		return fmt.Errorf("rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 	}
+	iv := r.Timing.Interval
 	before := rule.AlignSlot(t.UTC(), iv)
 	if before.Equal(t) {
 		return nil

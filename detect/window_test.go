@@ -9,6 +9,13 @@ import (
 	"github.com/esrule/esrule/rule"
 )
 
+// normalized returns r normalized, for tests.
+func normalized(t *testing.T, r *rule.Rule) *rule.Rule {
+	t.Helper()
+	require.NoError(t, r.Normalize())
+	return r
+}
+
 func TestWindowAt(t *testing.T) {
 	slot := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	cases := []struct {
@@ -25,7 +32,7 @@ func TestWindowAt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &rule.Rule{RuleID: "r", From: tc.from, To: tc.to, HistoryWindowStart: tc.hist}
+			r := normalized(t, &rule.Rule{RuleID: "r", From: tc.from, To: tc.to, HistoryWindowStart: tc.hist})
 			w, err := WindowAt(r, slot)
 			require.NoError(t, err)
 			require.Equal(t, Window{Slot: slot, From: tc.wantFrom, To: tc.wantTo, HistoryStart: tc.wantHS}, w)
@@ -36,24 +43,25 @@ func TestWindowAt(t *testing.T) {
 func TestWindowAtRejectsShortHistory(t *testing.T) {
 	slot := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	for _, hist := range []string{"now-6m", "now-5m", "now"} {
-		r := &rule.Rule{RuleID: "r", From: "now-6m", HistoryWindowStart: hist}
+		r := normalized(t, &rule.Rule{RuleID: "r", From: "now-6m", HistoryWindowStart: hist})
 		_, err := WindowAt(r, slot)
 		require.ErrorContains(t, err, "History window size is smaller than rule interval + additional lookback, 'historyWindowStart' must be earlier than 'from'", hist)
 	}
-	_, err := WindowAt(&rule.Rule{RuleID: "r", HistoryWindowStart: "yesterday"}, slot)
-	require.Error(t, err)
+	require.Error(t, (&rule.Rule{RuleID: "r", HistoryWindowStart: "yesterday"}).Normalize())
+	_, err := WindowAt(&rule.Rule{RuleID: "r", HistoryWindowStart: "now-7d"}, slot)
+	require.ErrorIs(t, err, rule.ErrNotNormalized)
 }
 
 func TestWindowISOStrings(t *testing.T) {
 	slot := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	w, err := WindowAt(&rule.Rule{RuleID: "r", HistoryWindowStart: "now-7d"}, slot)
+	w, err := WindowAt(normalized(t, &rule.Rule{RuleID: "r", HistoryWindowStart: "now-7d"}), slot)
 	require.NoError(t, err)
 	require.Equal(t, "2024-05-01T09:54:00.000Z", w.From.Format("2006-01-02T15:04:05.000Z"))
 	require.Equal(t, "2024-04-24T10:00:00.000Z", w.HistoryStart.Format("2006-01-02T15:04:05.000Z"))
 }
 
 func TestSlots(t *testing.T) {
-	r := &rule.Rule{RuleID: "r", Interval: "5m", HistoryWindowStart: "now-7d"}
+	r := normalized(t, &rule.Rule{RuleID: "r", Interval: "5m", HistoryWindowStart: "now-7d"})
 	at := time.Date(2024, 5, 1, 10, 7, 12, 0, time.UTC)
 	slot, err := SlotAt(r, at)
 	require.NoError(t, err)

@@ -2,82 +2,13 @@ package esquery
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
-	"github.com/elastic/go-elasticsearch/v8"
-
 	"github.com/esrule/esrule/kql"
 )
-
-// FieldCaps asks Elasticsearch's _field_caps for fields (names or wildcard
-// patterns, as kql.FieldNames returns them) on indices and builds the field
-// specs Kibana's data view would hold (reference/kql.md §4.5): esTypes are
-// all types reported for the name, type is Kibana's type of those (or
-// "conflict" when they map to different Kibana types), and fields under a
-// nested field carry its path. Object and nested entries are dropped; the
-// result is sorted by name like Kibana's field list. Missing indices are
-// ignored (ignore_unavailable, allow_no_indices), as the detection engine
-// does. With no fields it returns an empty list without asking.
-func FieldCaps(ctx context.Context, c *elasticsearch.Client, indices, fields []string) ([]kql.FieldSpec, error) {
-	if len(fields) == 0 {
-		return []kql.FieldSpec{}, nil
-	}
-	res, err := c.FieldCaps(
-		c.FieldCaps.WithContext(ctx),
-		c.FieldCaps.WithIndex(indices...),
-		c.FieldCaps.WithFields(fields...),
-		c.FieldCaps.WithIgnoreUnavailable(true),
-		c.FieldCaps.WithAllowNoIndices(true),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("request field caps of %s: %w", strings.Join(indices, ","), err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read field caps of %s: %w", strings.Join(indices, ","), err)
-	}
-	if res.IsError() {
-		return nil, fmt.Errorf("field caps of %s: %w", strings.Join(indices, ","), decodeFieldCapsError(res.StatusCode, body))
-	}
-	specs, err := readFieldCaps(body)
-	if err != nil {
-		return nil, fmt.Errorf("decode field caps of %s: %w", strings.Join(indices, ","), err)
-	}
-	return specs, nil
-}
-
-// FieldCapsError is an error response of _field_caps.
-type FieldCapsError struct {
-	Status int
-	Type   string
-	Reason string
-}
-
-func (e *FieldCapsError) Error() string {
-	return fmt.Sprintf("elasticsearch status %d: %s: %s", e.Status, e.Type, e.Reason)
-}
-
-func decodeFieldCapsError(status int, body []byte) error {
-	var b struct {
-		Error struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"error"`
-	}
-	e := &FieldCapsError{Status: status}
-	if json.Unmarshal(body, &b) == nil && b.Error.Type != "" {
-		e.Type, e.Reason = b.Error.Type, b.Error.Reason
-	} else {
-		e.Type, e.Reason = "unknown", strings.TrimSpace(string(body))
-	}
-	return e
-}
 
 // capsField is one name of the response: its type keys in response order.
 type capsField struct {
@@ -86,9 +17,13 @@ type capsField struct {
 	kbnType string
 }
 
-// readFieldCaps turns a _field_caps response into field specs (Kibana's
-// readFieldCapsResponse).
-func readFieldCaps(body []byte) ([]kql.FieldSpec, error) {
+// DecodeFieldCaps turns a _field_caps response into the field specs
+// Kibana's data view would hold (Kibana's readFieldCapsResponse): esTypes are
+// all types reported for the name, type is Kibana's type of those (or
+// "conflict" when they map to different Kibana types), and fields under a
+// nested field carry its path. Object and nested entries are dropped; the
+// result is sorted by name like Kibana's field list.
+func DecodeFieldCaps(body []byte) ([]kql.FieldSpec, error) {
 	var resp struct {
 		Fields map[string]json.RawMessage `json:"fields"`
 	}

@@ -11,30 +11,8 @@ import (
 // PageSize is Kibana's composite page size and terms size (PAGE_SIZE).
 const PageSize = 10000
 
-// DefaultTimestamp is the event time field every ECS document carries.
-const DefaultTimestamp = "@timestamp"
-
 // isoMillis is moment.toISOString(): UTC with milliseconds.
 const isoMillis = "2006-01-02T15:04:05.000Z"
-
-// Timestamps are the time fields of a rule (Kibana §2.3): Primary is
-// timestamp_override or @timestamp; Secondary is @timestamp when an override is
-// set and its fallback is enabled, else empty.
-type Timestamps struct {
-	Primary, Secondary string
-}
-
-// TimestampsFor returns the time fields of r.
-func TimestampsFor(r *rule.Rule) Timestamps {
-	ts := Timestamps{Primary: DefaultTimestamp}
-	if r.TimestampOverride != "" {
-		ts.Primary = r.TimestampOverride
-	}
-	if ts.Primary != DefaultTimestamp && !r.TimestampOverrideFallbackDisabled {
-		ts.Secondary = DefaultTimestamp
-	}
-	return ts
-}
 
 // TimeRange is an inclusive range [From, To].
 type TimeRange struct {
@@ -45,7 +23,7 @@ type TimeRange struct {
 // new-terms fields, the time fields and the rule's query filter (esFilter).
 type Query struct {
 	Fields     []string
-	Timestamps Timestamps
+	Timestamps rule.Timestamps
 	// Filter is the rule query as one DSL clause (Kibana's esFilter).
 	Filter map[string]any
 	// PageSize is the phase-1 composite page size; 0 means PageSize (10,000).

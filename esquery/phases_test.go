@@ -47,15 +47,15 @@ var (
 func TestPhaseBodies(t *testing.T) {
 	recent := TimeRange{From: testFrom, To: testTo}
 	history := TimeRange{From: testHistory, To: testTo}
-	plain := Query{Fields: []string{"okta.actor.id"}, Timestamps: Timestamps{Primary: "@timestamp"}, Filter: testFilter}
+	plain := Query{Fields: []string{"okta.actor.id"}, Timestamps: rule.Timestamps{Primary: "@timestamp"}, Filter: testFilter}
 	override := Query{
 		Fields:     []string{"okta.actor.id"},
-		Timestamps: Timestamps{Primary: "event.ingested", Secondary: "@timestamp"},
+		Timestamps: rule.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"},
 		Filter:     testFilter,
 	}
 	pair := Query{
 		Fields:     []string{"okta.actor.id", "cloud.account.id"},
-		Timestamps: Timestamps{Primary: "event.ingested", Secondary: "@timestamp"},
+		Timestamps: rule.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"},
 		Filter:     testFilter,
 	}
 	num := json.Number("443")
@@ -84,19 +84,23 @@ func TestPhaseBodies(t *testing.T) {
 	}
 }
 
-func timestampsOf(override string, fallbackDisabled bool) Timestamps {
-	return TimestampsFor(&rule.Rule{TimestampOverride: override, TimestampOverrideFallbackDisabled: fallbackDisabled})
+func timestampsOf(override string, fallbackDisabled bool) rule.Timestamps {
+	r := &rule.Rule{TimestampOverride: override, TimestampOverrideFallbackDisabled: fallbackDisabled, HistoryWindowStart: "now-7d"}
+	if err := r.Normalize(); err != nil {
+		panic(err)
+	}
+	return r.Timestamps
 }
 
 func TestTimestampsFor(t *testing.T) {
-	require.Equal(t, Timestamps{Primary: "@timestamp"}, timestampsOf("", false))
-	require.Equal(t, Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}, timestampsOf("event.ingested", false))
-	require.Equal(t, Timestamps{Primary: "event.ingested"}, timestampsOf("event.ingested", true))
-	require.Equal(t, Timestamps{Primary: "@timestamp"}, timestampsOf("@timestamp", false))
+	require.Equal(t, rule.Timestamps{Primary: "@timestamp"}, timestampsOf("", false))
+	require.Equal(t, rule.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}, timestampsOf("event.ingested", false))
+	require.Equal(t, rule.Timestamps{Primary: "event.ingested"}, timestampsOf("event.ingested", true))
+	require.Equal(t, rule.Timestamps{Primary: "@timestamp"}, timestampsOf("@timestamp", false))
 }
 
 func TestRangeFilterUsesISOMillis(t *testing.T) {
-	q := Query{Timestamps: Timestamps{Primary: "@timestamp"}}
+	q := Query{Timestamps: rule.Timestamps{Primary: "@timestamp"}}
 	b, err := json.Marshal(q.RangeFilter(TimeRange{From: testFrom, To: testTo.Add(123 * time.Millisecond)}))
 	require.NoError(t, err)
 	require.JSONEq(t, `{"range":{"@timestamp":{"gte":"2024-05-01T09:54:00.000Z","lte":"2024-05-01T10:00:00.123Z","format":"strict_date_optional_time"}}}`, string(b))

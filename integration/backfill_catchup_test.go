@@ -10,12 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/backfill"
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/internal/randdata"
 	"github.com/esrule/esrule/schedule"
 )
 
-// The scheduler's catch-up through the fast path (backfill.ExecuteFunc):
+// The scheduler's catch-up through the fast path (engine.Engine.Execute):
 // the same alerts as slot-by-slot execution, progress reported in order up
 // to the last slot.
 func TestIntegrationBackfillCatchup(t *testing.T) {
@@ -26,11 +26,10 @@ func TestIntegrationBackfillCatchup(t *testing.T) {
 	r := ruleFor(t, d, env.space, soID)
 	want := oracleFor(t, d, env.space, soID)
 
-	deps := env.deps()
-	execute := backfill.ExecuteFunc(deps, schedule.PerSlot(deps.Executor, 0), 4)
+	eng := env.engine(t, engine.Config{FastCatchupSlots: 4})
 	var through []time.Time
 	total := 0
-	err := execute(context.Background(), r, d.Slots, func(sd schedule.SlotDone) error {
+	err := eng.Execute(context.Background(), r, d.Slots, func(sd schedule.SlotDone) error {
 		through = append(through, sd.Through)
 		total += sd.Slots
 		return nil

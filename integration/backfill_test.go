@@ -16,7 +16,7 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/internal/oracle"
 	"github.com/esrule/esrule/internal/randdata"
 	"github.com/esrule/esrule/mappings"
@@ -40,25 +40,17 @@ func newBackfillEnv(t *testing.T) *backfillEnv {
 	return &backfillEnv{execEnv: env, store: state.NewStore(env.c, index), index: index}
 }
 
-func (e *backfillEnv) deps() backfill.Deps {
-	ex := *e.ex
-	ex.Config.SkipCoverage = true
-	c, alias := e.c, e.alias
-	return backfill.Deps{
-		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}),
-		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias}),
-		Executor: &ex,
-		Refresh: func(ctx context.Context) error {
-			res, err := c.Indices.Refresh(c.Indices.Refresh.WithIndex(alias), c.Indices.Refresh.WithContext(ctx))
-			if err != nil {
-				return err
-			}
-			res.Body.Close()
-			return nil
-		},
-		Checkpoints: e.store,
-		Clock:       time.Now,
-	}
+// engine is the engine of the environment, its checkpoints in e.index.
+func (e *backfillEnv) engine(t *testing.T, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	cfg.StateIndex, cfg.Refresh = e.index, "true"
+	return newEngine(t, cfg)
+}
+
+// backfill runs a backfill of r with the environment's engine.
+func (e *backfillEnv) backfill(t *testing.T, ctx context.Context, r *rule.Rule, o backfill.Options) (backfill.Summary, error) {
+	t.Helper()
+	return e.engine(t, engine.Config{}).Backfill(ctx, r, o)
 }
 
 // rangeOf is the backfill range whose slots are exactly the dataset's slots.
@@ -171,7 +163,7 @@ func checkBackfill(t *testing.T, env *backfillEnv, d randdata.Dataset) {
 			finished = interruptAndResume(t, env, r, o)
 		}
 		start := time.Now()
-		s, err := backfill.Run(ctx, env.deps(), r, o)
+		s, err := env.backfill(t, ctx, r, o)
 		require.NoError(t, err, "%s: %s", c.name, d.Describe())
 		require.Equal(t, finished, s.AlreadyDone)
 		t.Logf("%s: %s, %d requests, %d created, %d replayed slots, %d skipped", c.name, time.Since(start).Round(time.Millisecond),
@@ -182,13 +174,13 @@ func checkBackfill(t *testing.T, env *backfillEnv, d randdata.Dataset) {
 		}
 		sets = append(sets, sourceSet(got, env.space, soID, d.Slots))
 
-		again, err := backfill.Run(ctx, env.deps(), r, o)
+		again, err := env.backfill(t, ctx, r, o)
 		require.NoError(t, err)
 		require.True(t, again.AlreadyDone, "%s: second run of a done range", c.name)
 		require.Zero(t, again.AlertsCreated)
 		if c.name == "fast" {
 			o.Force = true
-			forced, err := backfill.Run(ctx, env.deps(), r, o)
+			forced, err := env.backfill(t, ctx, r, o)
 			require.NoError(t, err)
 			require.Zero(t, forced.AlertsCreated, "forced re-run created alerts")
 			require.GreaterOrEqual(t, forced.AlertsDuplicate, len(got), "forced re-run: every alert a duplicate")
@@ -213,7 +205,7 @@ func interruptAndResume(t *testing.T, env *backfillEnv, r *rule.Rule, o backfill
 		}
 		return nil
 	}
-	_, err := backfill.Run(ctx, env.deps(), r, o)
+	_, err := env.backfill(t, ctx, r, o)
 	if err == nil {
 		return true // finished before the second checkpoint (few first occurrences)
 	}
@@ -286,7 +278,7 @@ func TestIntegrationBackfillDryRun(t *testing.T) {
 	want := oracleFor(t, d, env.space, soID)
 	from, to := rangeOf(t, d)
 	var ids []string
-	s, err := backfill.Run(context.Background(), env.deps(), r, backfill.Options{
+	s, err := env.backfill(t, context.Background(), r, backfill.Options{
 		From: from, To: to, DryRun: true,
 		OnAlerts: func(as []alerts.Alert) error {
 			for _, a := range as {

@@ -57,7 +57,7 @@ func checkDemoScenarios(t *testing.T, env *backfillEnv, filebeat bool) {
 	t.Run("backfill over the whole period", func(t *testing.T) {
 		r := builtin("backfill")
 		// From is exclusive: start at the slot before the data's first one.
-		s, err := backfill.Run(ctx, env.deps(), r, backfill.Options{From: start.Add(-5 * time.Minute), To: end})
+		s, err := env.backfill(t, ctx, r, backfill.Options{From: start.Add(-5 * time.Minute), To: end})
 		require.NoError(t, err)
 		t.Logf("backfill: %d slots, %d alerts, %d requests, %d ms", s.Slots, s.AlertsCreated, s.Requests, s.TookMS)
 

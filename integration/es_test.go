@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/esrule/esrule/engine"
 )
 
 // esURL is the Elasticsearch under test.
@@ -62,6 +64,23 @@ func newClient(t testing.TB) *elasticsearch.Client {
 		t.Fatalf("create client: %v", err)
 	}
 	return c
+}
+
+// newEngine assembles esrule's engine against the Elasticsearch under test
+// (cfg.ES.Addresses when set), with the wall clock.
+func newEngine(t testing.TB, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	if len(cfg.ES.Addresses) == 0 {
+		cfg.ES.Addresses = []string{esURL}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatalf("assemble engine: %v", err)
+	}
+	return e
 }
 
 // uniqueName returns a lower-case name unique to this test run, starting with

@@ -15,15 +15,13 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/internal/oracle"
 	"github.com/esrule/esrule/internal/randdata"
-	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 )
@@ -36,6 +34,7 @@ type execEnv struct {
 	space string
 	alias string
 	ex    *detect.Executor
+	state string
 }
 
 func newExecEnv(t *testing.T) *execEnv {
@@ -53,17 +52,9 @@ func newExecEnv(t *testing.T) *execEnv {
 			res.Body.Close()
 		}
 	})
-	alias := mappings.AlertsAlias(space)
-	return &execEnv{c: c, space: space, alias: alias, ex: &detect.Executor{
-		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}),
-		// Refresh like Kibana, so that the next slot's duplicate pre-check sees these alerts.
-		Alerts: alerts.NewWriter(c, alerts.WriterConfig{Alias: alias, Refresh: "true"}),
-		FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-			return esquery.FieldCaps(ctx, c, indices, fields)
-		},
-		Logger: zerolog.Nop(),
-		Clock:  time.Now,
-	}}
+	// Refresh like Kibana, so that the next slot's duplicate pre-check sees these alerts.
+	eng := newEngine(t, engine.Config{StateIndex: state, Refresh: "true"})
+	return &execEnv{c: c, space: space, alias: mappings.AlertsAlias(space), ex: eng.Executor(space), state: state}
 }
 
 // ruleFor is the synthetic rule of a dataset, with its own saved-object id.
@@ -77,8 +68,8 @@ func ruleFor(t *testing.T, d randdata.Dataset, space, soID string) *rule.Rule {
 		TimestampOverride: d.Rule.TimestampOverride(), TimestampOverrideFallbackDisabled: d.Rule.FallbackDisabled(),
 		Severity: "low", RiskScore: 21, Enabled: true, Space: space,
 	}
-	r.ApplyDefaults()
 	require.Empty(t, r.Validate(), "synthetic rule must be valid")
+	require.NoError(t, r.Normalize())
 	return r
 }
 

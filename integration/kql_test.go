@@ -13,7 +13,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/kql"
 )
 
@@ -107,7 +107,7 @@ func typedOptions(t *testing.T, c *elasticsearch.Client, index, query string) kq
 	t.Helper()
 	n, err := kql.Parse(query)
 	require.NoError(t, err)
-	fields, err := esquery.FieldCaps(context.Background(), c, []string{index}, kql.FieldNames(n))
+	fields, err := esclient.FieldCaps(context.Background(), c, []string{index}, kql.FieldNames(n))
 	require.NoError(t, err)
 	return kql.DetectionEngine(fields)
 }
@@ -159,7 +159,7 @@ func TestIntegrationKQLFieldCaps(t *testing.T) {
 	c := newClient(t)
 	index := createKQLFixture(t, c)
 
-	fields, err := esquery.FieldCaps(context.Background(), c, []string{index, "esrule-kql-missing-*"},
+	fields, err := esclient.FieldCaps(context.Background(), c, []string{index, "esrule-kql-missing-*"},
 		[]string{"message*", "threat.*", "okta.security_context.is_proxy", "@timestamp", "nope"})
 	require.NoError(t, err)
 	require.Equal(t, []kql.FieldSpec{

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/state"
@@ -56,11 +55,9 @@ func TestIntegrationServeElasticsearchDown(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
 	proxy := newFlakyProxy(t)
-	pc, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{proxy.URL}})
-	require.NoError(t, err)
-
-	run := newCountingRunner(e.newExecutor(pc, e.alias))
-	cfg := e.config("replica-a", state.NewStore(pc, e.stateIndex), run)
+	eng := e.newEngine(t, proxy.URL, e.alias, 5*time.Second)
+	run := newCountingRunner(eng)
+	cfg := e.config("replica-a", eng.Store(), run)
 	cfg.Timeout = 5 * time.Second
 	cfg.LeaseTTL = 10 * time.Second
 	stop := startServe(t, cfg)

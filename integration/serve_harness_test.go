@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,11 +18,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/internal/randdata"
-	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
@@ -78,8 +78,8 @@ func newServeEnv(t *testing.T) *serveEnv {
 		NewTermsFields: []string{"user.name"}, HistoryWindowStart: "now-1m", From: "now-5s", To: "now",
 		Interval: "2s", MaxSignals: 100, Severity: "low", RiskScore: 21, Enabled: true, Space: space,
 	}
-	r.ApplyDefaults()
 	require.Empty(t, r.Validate())
+	require.NoError(t, r.Normalize())
 	return &serveEnv{c: c, space: space, alias: mappings.AlertsAlias(space), stateIndex: stateIndex,
 		store: state.NewStore(c, stateIndex), rule: r, s0: s0}
 }
@@ -113,19 +113,21 @@ func serveEvents(index string, s0 time.Time) []randdata.Event {
 	return events
 }
 
-// newExecutor returns an executor writing alerts to index (the space's alias
-// or a separate index), refreshing like Kibana.
-func (e *serveEnv) newExecutor(c *elasticsearch.Client, index string) *detect.Executor {
-	return &detect.Executor{
-		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{Backoff: func(int) time.Duration { return 50 * time.Millisecond }}),
-		Alerts: alerts.NewWriter(c, alerts.WriterConfig{Alias: index, Refresh: "true",
-			Backoff: func(int) time.Duration { return 50 * time.Millisecond }}),
-		FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-			return esquery.FieldCaps(ctx, c, indices, fields)
-		},
-		Logger: zerolog.Nop(),
-		Clock:  time.Now,
-	}
+// serveTimeout bounds one slot's execution in the serve tests: the test
+// machine can be slow, executions may take longer than the interval and
+// must not fail for that.
+const serveTimeout = 20 * time.Second
+
+// newEngine returns an engine reaching Elasticsearch at url, writing alerts to
+// index (the space's alias or a separate index) and refreshing like Kibana,
+// each slot bounded by timeout.
+func (e *serveEnv) newEngine(t *testing.T, url, index string, timeout time.Duration) *engine.Engine {
+	t.Helper()
+	return newEngine(t, engine.Config{
+		ES:         esclient.Config{Addresses: []string{url}, Backoff: func(int) time.Duration { return 50 * time.Millisecond }},
+		StateIndex: e.stateIndex, Refresh: "true", Timeout: timeout,
+		AlertsAlias: func(string) string { return index },
+	})
 }
 
 // testLogger logs to stderr with -v, else nowhere.
@@ -137,10 +139,10 @@ func testLogger(owner string) zerolog.Logger {
 		With().Timestamp().Str("owner", owner).Logger()
 }
 
-// countingRunner counts executions per slot (successful or not) and can
-// hold a slot (a "crash" in the middle of it).
+// countingRunner counts executions per slot (successful or not) of the
+// engine's slot path and can hold a slot (a "crash" in the middle of it).
 type countingRunner struct {
-	next schedule.SlotRunner
+	next schedule.ExecuteFunc
 	mu   sync.Mutex
 	runs map[time.Time]int
 	fail int
@@ -148,23 +150,37 @@ type countingRunner struct {
 	hook func(ctx context.Context, slot time.Time, err error) error
 }
 
-func newCountingRunner(next schedule.SlotRunner) *countingRunner {
-	return &countingRunner{next: next, runs: map[time.Time]int{}}
+func newCountingRunner(eng *engine.Engine) *countingRunner {
+	return &countingRunner{next: eng.Execute, runs: map[time.Time]int{}}
 }
 
-func (c *countingRunner) Run(ctx context.Context, r *rule.Rule, slot time.Time, o detect.RunOptions) (detect.Result, error) {
-	res, err := c.next.Run(ctx, r, slot, o)
-	c.mu.Lock()
-	c.runs[slot]++
-	if err != nil {
-		c.fail++
+// execute is a schedule.ExecuteFunc: it hands the engine one slot at a time.
+func (c *countingRunner) execute(ctx context.Context, r *rule.Rule, slots []time.Time, done func(schedule.SlotDone) error) error {
+	for _, slot := range slots {
+		var res detect.Result
+		err := c.next(ctx, r, []time.Time{slot}, func(d schedule.SlotDone) error { res = d.Result; return nil })
+		var se *schedule.SlotError
+		if errors.As(err, &se) {
+			res, err = se.Result, se.Err
+		}
+		c.mu.Lock()
+		c.runs[slot]++
+		if err != nil {
+			c.fail++
+		}
+		hook := c.hook
+		c.mu.Unlock()
+		if hook != nil {
+			err = hook(ctx, slot, err)
+		}
+		if err != nil {
+			return &schedule.SlotError{Slot: slot, Result: res, Err: err}
+		}
+		if err := done(schedule.SlotDone{Through: slot, Slots: 1, Result: res}); err != nil {
+			return err
+		}
 	}
-	hook := c.hook
-	c.mu.Unlock()
-	if hook != nil {
-		err = hook(ctx, slot, err)
-	}
-	return res, err
+	return nil
 }
 
 func (c *countingRunner) counts() (map[time.Time]int, int) {
@@ -178,13 +194,11 @@ func (c *countingRunner) counts() (map[time.Time]int, int) {
 }
 
 // config returns the scheduler configuration of one replica.
-func (e *serveEnv) config(owner string, store schedule.Store, run schedule.SlotRunner) schedule.Config {
+func (e *serveEnv) config(owner string, store schedule.Store, run *countingRunner) schedule.Config {
 	return schedule.Config{
-		Rules: []*rule.Rule{e.rule}, Store: store, Runner: run, Clock: time.Now, Owner: owner,
+		Rules: []*rule.Rule{e.rule}, Store: store, Execute: run.execute, Clock: time.Now, Owner: owner,
 		StartFrom: e.s0, MaxCatchup: time.Hour, KeepLease: true, ShutdownGrace: 5 * time.Second,
-		// The test machine can be slow: executions may take longer than the
-		// interval; they must not fail for that.
-		Timeout: 20 * time.Second, LeaseTTL: 40 * time.Second,
+		Timeout: serveTimeout, LeaseTTL: 40 * time.Second,
 		Logger: testLogger(owner),
 	}
 }
@@ -252,7 +266,7 @@ func (e *serveEnv) slot(n int) time.Time { return e.s0.Add(time.Duration(n) * se
 func (e *serveEnv) expected(t *testing.T, through time.Time) map[string]string {
 	t.Helper()
 	index := e.alias + "-expected"
-	ex := e.newExecutor(e.c, index)
+	ex := e.newEngine(t, esURL, index, serveTimeout).Executor(e.space)
 	for slot := e.s0; !slot.After(through); slot = slot.Add(serveInterval) {
 		_, err := ex.Run(context.Background(), e.rule, slot, detect.RunOptions{})
 		require.NoError(t, err, "expected run of slot %s", slot.Format(time.RFC3339))

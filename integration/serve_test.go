@@ -20,7 +20,7 @@ import (
 func TestIntegrationServeTicks(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
-	run := newCountingRunner(e.newExecutor(e.c, e.alias))
+	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop := startServe(t, e.config("replica-a", e.store, run))
 	e.waitCheckpoint(t, e.slot(5), 60*time.Second)
 	stop()
@@ -45,7 +45,7 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
 	crashSlot := e.slot(3)
-	run := newCountingRunner(e.newExecutor(e.c, e.alias))
+	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	held := make(chan struct{})
 	run.hook = func(ctx context.Context, slot time.Time, err error) error {
 		if !slot.Equal(crashSlot) {
@@ -68,7 +68,7 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 	require.True(t, st.LastCompletedSlot.Equal(e.slot(2)), "abandoned slot must not move the checkpoint: %v", st.LastCompletedSlot)
 	require.Greater(t, len(alertsByID(t, e.c, e.alias, e.rule.SavedObjectID())), 0)
 
-	restarted := newCountingRunner(e.newExecutor(e.c, e.alias))
+	restarted := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop = startServe(t, e.config("replica-b", e.store, restarted))
 	e.waitCheckpoint(t, e.slot(6), 60*time.Second)
 	stop()
@@ -92,7 +92,7 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 func TestIntegrationServeDowntime(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
-	run := newCountingRunner(e.newExecutor(e.c, e.alias))
+	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop := startServe(t, e.config("replica-a", e.store, run))
 	e.waitCheckpoint(t, e.slot(2), 30*time.Second)
 	stop()
@@ -136,8 +136,7 @@ func TestIntegrationServeDowntime(t *testing.T) {
 func TestIntegrationServeReplicas(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
-	ex := e.newExecutor(e.c, e.alias)
-	run := newCountingRunner(ex) // shared: counts executions of both replicas
+	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout)) // shared: counts executions of both replicas
 	cfgA, cfgB := e.config("replica-a", e.store, run), e.config("replica-b", e.store, run)
 	cfgA.KeepLease, cfgB.KeepLease = false, false
 	stopA, stopB := startServe(t, cfgA), startServe(t, cfgB)

@@ -17,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
 )
 
@@ -361,7 +362,7 @@ func TestIntegrationSetupReportsElasticsearchErrors(t *testing.T) {
 
 	_, err := mappings.Install(ctx, c, mappings.Options{Space: space, StateIndex: stateIndex})
 	require.Error(t, err)
-	var esErr *mappings.ResponseError
+	var esErr *esclient.Error
 	require.ErrorAs(t, err, &esErr)
 	require.Equal(t, 400, esErr.Status)
 	require.Contains(t, err.Error(), "create alerts index "+mappings.AlertsBootstrapIndex(space))

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 func TestSameTemplateIgnoresElasticsearchNormalisation(t *testing.T) {
@@ -73,12 +75,12 @@ func TestResponseErrorDecoding(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want ResponseError
+		want esclient.Error
 	}{
 		{"structured", `{"error":{"root_cause":[],"type":"resource_already_exists_exception","reason":"index [x] already exists"},"status":400}`,
-			ResponseError{Status: 400, Type: "resource_already_exists_exception", Reason: "index [x] already exists"}},
-		{"plain string", `{"error":"Incorrect HTTP method","status":405}`, ResponseError{Status: 400, Reason: "Incorrect HTTP method"}},
-		{"not JSON", `<html>`, ResponseError{Status: 400}},
+			esclient.Error{Status: 400, Type: "resource_already_exists_exception", Reason: "index [x] already exists"}},
+		{"plain string", `{"error":"Incorrect HTTP method","status":405}`, esclient.Error{Status: 400, Reason: "Incorrect HTTP method"}},
+		{"not JSON", `<html>`, esclient.Error{Status: 400, Reason: "<html>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

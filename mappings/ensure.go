@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // Options select what Ensure installs.
@@ -66,7 +66,7 @@ func (r Report) String() string {
 // Ensure installs the alerts index template, the alerts write alias with its
 // bootstrap index and the state index. It is idempotent: a second call changes
 // nothing. Install also reports what it did.
-func Ensure(ctx context.Context, c *elasticsearch.Client, o Options) error {
+func Ensure(ctx context.Context, c esapi.Transport, o Options) error {
 	_, err := Install(ctx, c, o)
 	return err
 }
@@ -76,7 +76,7 @@ func Ensure(ctx context.Context, c *elasticsearch.Client, o Options) error {
 // When the alerts template changes, its mappings are also applied to the
 // indices behind the alias (additive changes only; a conflicting change is an
 // error that asks for a rollover to a new index).
-func Install(ctx context.Context, c *elasticsearch.Client, o Options) (Report, error) {
+func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) {
 	space, stateIndex, err := o.resolve()
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func Install(ctx context.Context, c *elasticsearch.Client, o Options) (Report, e
 // Missing returns the names of the objects Install would create: the alerts
 // write alias and the state index, if absent. It needs no template privileges,
 // so serve and run can call it first and Install only when something is missing.
-func Missing(ctx context.Context, c *elasticsearch.Client, o Options) ([]string, error) {
+func Missing(ctx context.Context, c esapi.Transport, o Options) ([]string, error) {
 	space, stateIndex, err := o.resolve()
 	if err != nil {
 		return nil, err
@@ -147,14 +147,14 @@ func Missing(ctx context.Context, c *elasticsearch.Client, o Options) ([]string,
 // data in logs-okta.system-* and filebeat-* plain indices (no data streams).
 // Its priority (120) is above the built-in logs template and below Fleet's
 // and Filebeat's own templates, so a real Okta integration keeps its mapping.
-func EnsureOktaDemo(ctx context.Context, c *elasticsearch.Client, replicas *int) error {
+func EnsureOktaDemo(ctx context.Context, c esapi.Transport, replicas *int) error {
 	_, err := InstallOktaDemo(ctx, c, replicas, false)
 	return err
 }
 
 // InstallOktaDemo is EnsureOktaDemo, reporting what it did (or, with dryRun,
 // would do).
-func InstallOktaDemo(ctx context.Context, c *elasticsearch.Client, replicas *int, dryRun bool) (Result, error) {
+func InstallOktaDemo(ctx context.Context, c esapi.Transport, replicas *int, dryRun bool) (Result, error) {
 	in := installer{c: c, dryRun: dryRun}
 	change, _, err := in.template(ctx, OktaDemoTemplate, oktaDemoTemplateBody(replicas))
 	return Result{"index template", OktaDemoTemplate, change}, err

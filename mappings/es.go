@@ -8,23 +8,10 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/esrule/esrule/esclient"
 )
-
-// ResponseError is an error response of Elasticsearch.
-type ResponseError struct {
-	Status int
-	Type   string
-	Reason string
-}
-
-func (e *ResponseError) Error() string {
-	if e.Type == "" {
-		return fmt.Sprintf("elasticsearch status %d", e.Status)
-	}
-	return fmt.Sprintf("elasticsearch status %d: %s: %s", e.Status, e.Type, e.Reason)
-}
 
 // response is a completed request: its status and whole body.
 type response struct {
@@ -35,46 +22,20 @@ type response struct {
 func (r response) ok() bool { return r.status >= 200 && r.status < 300 }
 
 // asError decodes an error body of Elasticsearch.
-func (r response) asError() *ResponseError {
-	var body struct {
-		Error json.RawMessage `json:"error"`
-	}
-	e := &ResponseError{Status: r.status}
-	if json.Unmarshal(r.body, &body) != nil || len(body.Error) == 0 {
-		return e
-	}
-	var detail struct {
-		Type   string `json:"type"`
-		Reason string `json:"reason"`
-	}
-	if json.Unmarshal(body.Error, &detail) == nil && detail.Type != "" {
-		e.Type, e.Reason = detail.Type, detail.Reason
-		return e
-	}
-	var text string
-	if json.Unmarshal(body.Error, &text) == nil {
-		e.Reason = text
-	}
-	return e
-}
+func (r response) asError() *esclient.Error { return esclient.DecodeError(r.status, r.body) }
 
 // do performs req and reads its whole body. Transport errors are returned;
 // HTTP error statuses are left to the caller.
-func do(ctx context.Context, c *elasticsearch.Client, req esapi.Request) (response, error) {
-	res, err := req.Do(ctx, c)
+func do(ctx context.Context, c esapi.Transport, req esapi.Request) (response, error) {
+	r, err := esclient.Do(ctx, c, req)
 	if err != nil {
 		return response{}, err
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return response{}, fmt.Errorf("read response: %w", err)
-	}
-	return response{status: res.StatusCode, body: b}, nil
+	return response{status: r.Status, body: r.Body}, nil
 }
 
 // expectOK performs req and turns any status other than 2xx into an error.
-func expectOK(ctx context.Context, c *elasticsearch.Client, req esapi.Request) (response, error) {
+func expectOK(ctx context.Context, c esapi.Transport, req esapi.Request) (response, error) {
 	r, err := do(ctx, c, req)
 	if err != nil {
 		return r, err

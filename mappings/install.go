@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // installer creates and updates objects; with dryRun it only finds out what
 // it would do.
 type installer struct {
-	c      *elasticsearch.Client
+	c      esapi.Transport
 	dryRun bool
 }
 
@@ -130,7 +129,7 @@ func (in installer) index(ctx context.Context, index string, body map[string]any
 }
 
 // getTemplate returns an installed composable index template, nil if none.
-func getTemplate(ctx context.Context, c *elasticsearch.Client, name string) (map[string]any, error) {
+func getTemplate(ctx context.Context, c esapi.Transport, name string) (map[string]any, error) {
 	r, err := do(ctx, c, esapi.IndicesGetIndexTemplateRequest{Name: name})
 	if err != nil {
 		return nil, fmt.Errorf("get index template %s: %w", name, err)
@@ -172,7 +171,7 @@ func totalFieldsLimit(t map[string]any) any {
 	return flattenSettings(settings)["index.mapping.total_fields.limit"]
 }
 
-func aliasExists(ctx context.Context, c *elasticsearch.Client, alias string) (bool, error) {
+func aliasExists(ctx context.Context, c esapi.Transport, alias string) (bool, error) {
 	r, err := do(ctx, c, esapi.IndicesExistsAliasRequest{Name: []string{alias}})
 	if err != nil {
 		return false, fmt.Errorf("check alias %s: %w", alias, err)
@@ -186,7 +185,7 @@ func aliasExists(ctx context.Context, c *elasticsearch.Client, alias string) (bo
 	return false, fmt.Errorf("check alias %s: %w", alias, r.asError())
 }
 
-func indexExists(ctx context.Context, c *elasticsearch.Client, index string) (bool, error) {
+func indexExists(ctx context.Context, c esapi.Transport, index string) (bool, error) {
 	r, err := do(ctx, c, esapi.IndicesExistsRequest{Index: []string{index}})
 	if err != nil {
 		return false, fmt.Errorf("check index %s: %w", index, err)
@@ -200,7 +199,7 @@ func indexExists(ctx context.Context, c *elasticsearch.Client, index string) (bo
 	return false, fmt.Errorf("check index %s: %w", index, r.asError())
 }
 
-func getMapping(ctx context.Context, c *elasticsearch.Client, index string) (map[string]any, error) {
+func getMapping(ctx context.Context, c esapi.Transport, index string) (map[string]any, error) {
 	r, err := expectOK(ctx, c, esapi.IndicesGetMappingRequest{Index: []string{index}})
 	if err != nil {
 		return nil, fmt.Errorf("get mapping of index %s: %w", index, err)
@@ -223,7 +222,7 @@ func getMapping(ctx context.Context, c *elasticsearch.Client, index string) (map
 }
 
 // putMapping applies mappings to an index or to every index behind an alias.
-func putMapping(ctx context.Context, c *elasticsearch.Client, target string, mappings any) error {
+func putMapping(ctx context.Context, c esapi.Transport, target string, mappings any) error {
 	_, err := expectOK(ctx, c, esapi.IndicesPutMappingRequest{Index: []string{target}, Body: jsonBody(mappings)})
 	return err
 }

@@ -7,6 +7,7 @@ package metrics
 import (
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/notify"
 )
 
 // Label values of esrule_executions_total{result}.
@@ -36,6 +38,9 @@ type Metrics struct {
 	lastSuccess      *prometheus.GaugeVec
 	gapSeconds       *prometheus.GaugeVec
 	leaseHeld        *prometheus.GaugeVec
+
+	notifyOnce sync.Once
+	notify     *notify.Metrics
 }
 
 // New creates the collectors on a new registry.
@@ -84,6 +89,16 @@ func New() *Metrics {
 		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld,
 	)
 	return m
+}
+
+// Notify returns the notification metrics, registered on Registry at the
+// first call.
+func (m *Metrics) Notify() *notify.Metrics {
+	m.notifyOnce.Do(func() {
+		m.notify = notify.NewMetrics()
+		m.Registry.MustRegister(m.notify.Collectors()...)
+	})
+	return m.notify
 }
 
 // Handler serves the registry in the Prometheus exposition format.

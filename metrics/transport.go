@@ -7,46 +7,11 @@ import (
 	"time"
 )
 
-// Performer is the Elasticsearch client's transport interface
-// (elastictransport.Interface, the Transport field of *elasticsearch.Client).
-type Performer interface {
-	Perform(*http.Request) (*http.Response, error)
-}
-
-// Transport returns an http.RoundTripper that observes the duration of every
-// request next makes (each attempt, retries included) in
-// esrule_es_request_duration_seconds. Use it as elasticsearch.Config.Transport
-// (nil next: http.DefaultTransport).
-func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		start := time.Now()
-		res, err := next.RoundTrip(req)
-		m.observeRequest(req, res, time.Since(start))
-		return res, err
-	})
-}
-
-// Performer returns next with every request (including the client's retries)
-// observed in esrule_es_request_duration_seconds. It instruments an existing
-// client: c.Transport = m.Performer(c.Transport).
-func (m *Metrics) Performer(next Performer) Performer {
-	return performFunc(func(req *http.Request) (*http.Response, error) {
-		start := time.Now()
-		res, err := next.Perform(req)
-		m.observeRequest(req, res, time.Since(start))
-		return res, err
-	})
-}
-
-func (m *Metrics) observeRequest(req *http.Request, res *http.Response, d time.Duration) {
-	code := "0"
-	if res != nil {
-		code = strconv.Itoa(res.StatusCode)
-	}
-	m.esRequestSeconds.WithLabelValues(Endpoint(req.Method, req.URL.Path), code).Observe(d.Seconds())
+// ObserveRequest records one attempt of an Elasticsearch request (status 0:
+// no response) in esrule_es_request_duration_seconds; it is the Observe hook
+// of esclient.Config.
+func (m *Metrics) ObserveRequest(req *http.Request, status int, d time.Duration) {
+	m.esRequestSeconds.WithLabelValues(Endpoint(req.Method, req.URL.Path), strconv.Itoa(status)).Observe(d.Seconds())
 }
 
 // Endpoint names the Elasticsearch API of a request with a small, fixed set of
@@ -74,11 +39,3 @@ func Endpoint(method, path string) string {
 	}
 	return "other"
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-type performFunc func(*http.Request) (*http.Response, error)
-
-func (f performFunc) Perform(r *http.Request) (*http.Response, error) { return f(r) }

@@ -179,6 +179,9 @@ type Config struct {
 	// Clock gives the current time; required.
 	Clock  func() time.Time
 	Logger zerolog.Logger
+	// Metrics receives the delivery metrics; nil: metrics of their own,
+	// registered nowhere.
+	Metrics *Metrics
 	// HTTPClient sends the requests; nil uses a client without redirects.
 	// Action.Timeout applies per request either way.
 	HTTPClient *http.Client
@@ -231,6 +234,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

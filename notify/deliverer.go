@@ -8,7 +8,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 )
@@ -22,7 +23,7 @@ type Deliverer struct {
 }
 
 // New checks cfg and returns a Deliverer; nothing is sent before Run.
-func New(c *elasticsearch.Client, cfg Config) (*Deliverer, error) {
+func New(c esapi.Transport, cfg Config) (*Deliverer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func New(c *elasticsearch.Client, cfg Config) (*Deliverer, error) {
 			wake:    make(chan struct{}, 1),
 			log:     cfg.Logger.With().Str("action", a.Name).Str("type", a.Type).Logger(),
 		})
-		initMetrics(a.Name)
+		cfg.Metrics.initAction(a.Name)
 	}
 	return d, nil
 }

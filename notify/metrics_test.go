@@ -9,10 +9,11 @@ import (
 
 func TestCollectorsRegister(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	for _, c := range Collectors() {
+	m := NewMetrics()
+	for _, c := range m.Collectors() {
 		require.NoError(t, reg.Register(c))
 	}
-	initMetrics("metrics-test")
+	m.initAction("metrics-test")
 	families, err := reg.Gather()
 	require.NoError(t, err)
 	var names []string

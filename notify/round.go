@@ -30,7 +30,7 @@ func (w *worker) round(ctx context.Context, refresh bool) error {
 	if err != nil {
 		return err
 	}
-	pendingGauge.WithLabelValues(w.a.Name).Set(float64(total))
+	w.d.cfg.Metrics.pending.WithLabelValues(w.a.Name).Set(float64(total))
 
 	slots := make(chan struct{}, w.a.MaxInFlight)
 	var wg sync.WaitGroup
@@ -99,7 +99,7 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 	if err == nil {
 		start := w.d.cfg.Clock()
 		err = post(ctx, w.d.cfg.HTTPClient, w.a, c.id, body, w.d.now())
-		requestSeconds.WithLabelValues(w.a.Name).Observe(w.d.cfg.Clock().Sub(start).Seconds())
+		w.d.cfg.Metrics.requestSeconds.WithLabelValues(w.a.Name).Observe(w.d.cfg.Clock().Sub(start).Seconds())
 	}
 	if errors.Is(err, context.Canceled) {
 		return // shutdown: the claim expires and the alert is sent again
@@ -121,16 +121,16 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 	switch {
 	case err == nil:
 		ds.Status, ds.SentAt, ds.LastError = StatusSent, now, ""
-		sentTotal.WithLabelValues(w.a.Name).Inc()
+		w.d.cfg.Metrics.sent.WithLabelValues(w.a.Name).Inc()
 		w.succeeded()
 		log.Debug().Int("attempts", ds.Attempts).Msg("notification sent")
 	case errors.As(err, &se) && se.Retryable && (w.a.MaxAttempts == 0 || ds.Attempts < w.a.MaxAttempts):
 		ds.Status, ds.LastError = StatusPending, limitError(err.Error())
-		retriesTotal.WithLabelValues(w.a.Name).Inc()
+		w.d.cfg.Metrics.retries.WithLabelValues(w.a.Name).Inc()
 		w.failed(now, se, log)
 	default:
 		ds.Status, ds.LastError = StatusFailed, limitError(err.Error())
-		failedTotal.WithLabelValues(w.a.Name).Inc()
+		w.d.cfg.Metrics.failed.WithLabelValues(w.a.Name).Inc()
 		log.Error().Err(err).Int("attempts", ds.Attempts).Msg("notification failed; not retried")
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // errConflict is a version conflict of an update with if_seq_no.
@@ -32,14 +32,14 @@ type version struct{ seqNo, term int }
 
 // store reads and writes delivery state in the alerts indices.
 type store struct {
-	es      *elasticsearch.Client
+	es      esapi.Transport
 	aliases []string
 }
 
 // EnsureMapping adds the mapping of esrule.notify (flattened) to the indices
 // behind aliases; it changes nothing when it is there already. Deliverer.Run
 // calls it; the alerts template should carry the same mapping.
-func EnsureMapping(ctx context.Context, c *elasticsearch.Client, aliases []string) error {
+func EnsureMapping(ctx context.Context, c esapi.Transport, aliases []string) error {
 	body, _ := json.Marshal(map[string]any{"properties": Mapping})
 	t := true
 	_, err := call(ctx, c, esapi.IndicesPutMappingRequest{
@@ -167,43 +167,20 @@ func (s *store) refresh(ctx context.Context) error {
 	return err
 }
 
-// ResponseError is an error status from Elasticsearch.
-type ResponseError struct {
-	Status int
-	Type   string
-	Reason string
-}
-
-func (e *ResponseError) Error() string {
-	return fmt.Sprintf("elasticsearch status %d: %s: %s", e.Status, e.Type, e.Reason)
-}
-
 // call performs req and returns the body of a 2xx response; a 409 is
-// errConflict, other statuses a *ResponseError, both wrapped with what.
-func call(ctx context.Context, c *elasticsearch.Client, req esapi.Request, what string) ([]byte, error) {
-	res, err := req.Do(ctx, c)
+// errConflict, other statuses an *esclient.Error, both wrapped with what.
+func call(ctx context.Context, c esapi.Transport, req esapi.Request, what string) ([]byte, error) {
+	r, err := esclient.Do(ctx, c, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: read response: %w", what, err)
-	}
-	if res.StatusCode == http.StatusConflict {
+	if r.Status == http.StatusConflict {
 		return nil, fmt.Errorf("%s: %w", what, errConflict)
 	}
-	if res.StatusCode >= 300 {
-		var e struct {
-			Error struct {
-				Type   string `json:"type"`
-				Reason string `json:"reason"`
-			} `json:"error"`
-		}
-		_ = json.Unmarshal(b, &e)
-		return nil, fmt.Errorf("%s: %w", what, &ResponseError{Status: res.StatusCode, Type: e.Error.Type, Reason: e.Error.Reason})
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return b, nil
+	return r.Body, nil
 }
 
 func decode(b []byte, v any) error {

@@ -102,5 +102,6 @@ func Builtin() *Rule {
 		Space:          DefaultSpace,
 		Origin:         OriginBuiltin,
 	}
+	_ = r.Normalize() // the built-in rule is valid: builtin_test checks it
 	return r
 }

@@ -2,8 +2,9 @@ package rule
 
 import (
 	"encoding/json"
-	"github.com/esrule/esrule/kql"
 	"testing"
+
+	"github.com/esrule/esrule/kql"
 
 	"github.com/stretchr/testify/require"
 )

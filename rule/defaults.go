@@ -68,20 +68,6 @@ func (r *Rule) ApplyDefaults() {
 	}
 }
 
-// ScheduleInterval returns the parsed interval (the default 5m when unset).
-func (r *Rule) ScheduleInterval() (time.Duration, error) {
-	return ParseInterval(orDefault(r.Interval, DefaultInterval))
-}
-
-// FromMath returns the parsed from (default now-6m).
-func (r *Rule) FromMath() (DateMath, error) { return ParseDateMath(orDefault(r.From, DefaultFrom)) }
-
-// ToMath returns the parsed to (default now).
-func (r *Rule) ToMath() (DateMath, error) { return ParseDateMath(orDefault(r.To, DefaultTo)) }
-
-// HistoryMath returns the parsed history_window_start.
-func (r *Rule) HistoryMath() (DateMath, error) { return ParseDateMath(r.HistoryWindowStart) }
-
 // AlignSlot rounds t down to a multiple of interval counted from the Unix
 // epoch, so every process agrees on a rule's slot times.
 func AlignSlot(t time.Time, interval time.Duration) time.Time {

@@ -159,9 +159,16 @@ func (l *loader) loadFile(path string) {
 	rules, problems := formatOf(path)(path, src)
 	l.problems = append(l.problems, problems...)
 	for _, r := range rules {
-		r.ApplyDefaults()
+		// A rule that does not normalize has a validation problem reported
+		// already; only an unexpected failure is reported here.
+		if err := r.Normalize(); err != nil {
+			if len(problems) == 0 {
+				l.fail(path, "%v", err)
+			}
+			continue
+		}
+		l.rules = append(l.rules, r)
 	}
-	l.rules = append(l.rules, rules...)
 }
 
 func readBounded(path string) ([]byte, error) {

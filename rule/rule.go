@@ -72,6 +72,11 @@ type Rule struct {
 	Space string `json:"-"`
 	// Origin says where the rule came from: a file path (with line where known) or "built-in".
 	Origin string `json:"-"`
+
+	// Timing and Timestamps are set by Normalize: downstream code reads
+	// them and never parses or defaults the fields above again.
+	Timing     Timing     `json:"-"`
+	Timestamps Timestamps `json:"-"`
 }
 
 // Threat is one MITRE ATT&CK mapping entry, as in Kibana's rule API.

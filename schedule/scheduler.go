@@ -50,10 +50,8 @@ type Config struct {
 	Rules []*rule.Rule
 	// Store holds the per-rule state documents. Required.
 	Store Store
-	// Runner executes one slot (a *detect.Executor). Required unless Execute is set.
-	Runner SlotRunner
-	// Execute executes the due slots of a tick; defaults to PerSlot(Runner, Timeout).
-	// A faster engine (backfill) may take its place.
+	// Execute executes the due slots of a tick (engine.Engine.Execute).
+	// Required.
 	Execute ExecuteFunc
 	// Clock gives the current time. Required (cmd passes time.Now).
 	Clock func() time.Time
@@ -118,8 +116,8 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, errors.New("configure scheduler: no rules")
 	case cfg.Store == nil:
 		return nil, errors.New("configure scheduler: no state store")
-	case cfg.Runner == nil && cfg.Execute == nil:
-		return nil, errors.New("configure scheduler: no slot runner")
+	case cfg.Execute == nil:
+		return nil, errors.New("configure scheduler: no slot executor")
 	case cfg.Clock == nil:
 		return nil, errors.New("configure scheduler: no clock")
 	case cfg.Owner == "":
@@ -128,17 +126,14 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, errors.New("configure scheduler: negative duration")
 	}
 	for _, r := range cfg.Rules {
-		iv, err := r.ScheduleInterval()
-		if err != nil {
-			return nil, fmt.Errorf("configure scheduler: rule %s: %w", r.RuleID, err)
+		if !r.Normalized() {
+			return nil, fmt.Errorf("configure scheduler: rule %s: %w", r.RuleID, rule.ErrNotNormalized)
 		}
+		iv := r.Timing.Interval
 		timeout, ttl := cfg.timeout(iv), cfg.leaseTTL(iv)
 		if ttl <= timeout {
 			return nil, fmt.Errorf("configure scheduler: rule %s: lease TTL %s must exceed the execution timeout %s", r.RuleID, ttl, timeout)
 		}
-	}
-	if cfg.Execute == nil {
-		cfg.Execute = PerSlot(cfg.Runner, cfg.Timeout)
 	}
 	if cfg.MaxCatchup == 0 {
 		cfg.MaxCatchup = DefaultMaxCatchup

@@ -74,11 +74,7 @@ func (s *Scheduler) scheduleOf(r *rule.Rule) (cron.Schedule, error) {
 			return sched, nil
 		}
 	}
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return nil, err
-	}
-	return SlotSchedule{Interval: iv, Delay: s.cfg.Delay}, nil
+	return SlotSchedule{Interval: r.Timing.Interval, Delay: s.cfg.Delay}, nil
 }
 
 // releaseAll gives up the leases this replica holds so that another replica
@@ -90,11 +86,7 @@ func (s *Scheduler) releaseAll(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
 	defer cancel()
 	for _, r := range s.cfg.Rules {
-		space := r.Space
-		if space == "" {
-			space = rule.DefaultSpace
-		}
-		id := state.RuleDocID(space, r.SavedObjectID())
+		id := state.RuleDocID(r.Space, r.SavedObjectID())
 		var st state.Rule
 		v, err := s.cfg.Store.Get(ctx, id, &st)
 		if err == nil && st.Lease != nil && st.Lease.Owner == s.cfg.Owner {

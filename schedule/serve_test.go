@@ -21,12 +21,26 @@ func (b blockingRunner) Run(ctx context.Context, _ *rule.Rule, slot time.Time, _
 	return detect.Result{}, ctx.Err()
 }
 
+func (b blockingRunner) execute(ctx context.Context, r *rule.Rule, slots []time.Time, done func(SlotDone) error) error {
+	for _, slot := range slots {
+		res, err := b.Run(ctx, r, slot, detect.RunOptions{})
+		if err != nil {
+			return &SlotError{Slot: slot, Result: res, Err: err}
+		}
+		if err := done(SlotDone{Through: slot, Slots: 1, Result: res}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func TestServeAbandonsAfterGrace(t *testing.T) {
 	r := testRule()
 	r.Interval = "1h" // one execution: the catch-up tick on start
+	require.NoError(t, r.Normalize())
 	store := newMemStore()
 	run := blockingRunner{started: make(chan time.Time, 1)}
-	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: run, Clock: time.Now, Owner: "a",
+	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: run.execute, Clock: time.Now, Owner: "a",
 		KeepLease: true, ShutdownGrace: 50 * time.Millisecond, Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -50,9 +64,10 @@ func TestServeAbandonsAfterGrace(t *testing.T) {
 func TestServeTicksEverySlot(t *testing.T) {
 	r := testRule()
 	r.Interval, r.From, r.HistoryWindowStart = "1s", "now-3s", "now-1m"
+	require.NoError(t, r.Normalize())
 	store := newMemStore()
 	run := &fakeRunner{}
-	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: run, Clock: time.Now, Owner: "a",
+	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: run.execute, Clock: time.Now, Owner: "a",
 		KeepLease: true, Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

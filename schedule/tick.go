@@ -63,17 +63,11 @@ type ruleTick struct {
 
 func (s *Scheduler) startTick(ctx context.Context, r *rule.Rule) (*ruleTick, error) {
 	t := &ruleTick{s: s, r: r, log: s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger(), now: s.cfg.Clock().UTC()}
-	iv, err := r.ScheduleInterval()
-	if err != nil {
-		return t, fmt.Errorf("rule %s: %w", r.RuleID, err)
-	}
+	iv := r.Timing.Interval
 	t.interval, t.ttl = iv, s.cfg.leaseTTL(iv)
-	space := r.Space
-	if space == "" {
-		space = rule.DefaultSpace
-	}
-	t.id = state.RuleDocID(space, r.SavedObjectID())
-	init := state.Rule{RuleID: r.RuleID, RuleUUID: r.SavedObjectID(), RuleName: r.Name, Space: space}
+	t.id = state.RuleDocID(r.Space, r.SavedObjectID())
+	init := state.Rule{RuleID: r.RuleID, RuleUUID: r.SavedObjectID(), RuleName: r.Name, Space: r.Space}
+	var err error
 	t.st, t.v, err = s.cfg.Store.AcquireLease(ctx, t.id, s.cfg.Owner, t.now, t.ttl, init)
 	if err != nil {
 		return t, fmt.Errorf("rule %s: %w", r.RuleID, err)

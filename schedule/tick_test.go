@@ -107,8 +107,26 @@ func (f *fakeRunner) Run(_ context.Context, r *rule.Rule, slot time.Time, _ dete
 	return detect.Result{RuleID: r.RuleID, Slot: slot, NewTerms: 1, AlertsCreated: 1, ExecutionUUID: slot.Format(time.RFC3339)}, nil
 }
 
+// execute runs slots one by one as engine.Engine.Execute does.
+func (f *fakeRunner) execute(ctx context.Context, r *rule.Rule, slots []time.Time, done func(SlotDone) error) error {
+	for _, slot := range slots {
+		res, err := f.Run(ctx, r, slot, detect.RunOptions{})
+		if err != nil {
+			return &SlotError{Slot: slot, Result: res, Err: err}
+		}
+		if err := done(SlotDone{Through: slot, Slots: 1, Result: res}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func testRule() *rule.Rule {
-	return &rule.Rule{RuleID: "r1", Name: "test", Interval: "5m", From: "now-6m", HistoryWindowStart: "now-1h", NewTermsFields: []string{"user"}}
+	r := &rule.Rule{RuleID: "r1", Name: "test", Interval: "5m", From: "now-6m", HistoryWindowStart: "now-1h", NewTermsFields: []string{"user"}}
+	if err := r.Normalize(); err != nil {
+		panic(err)
+	}
+	return r
 }
 
 type clock struct{ t time.Time }
@@ -123,7 +141,7 @@ func TestTickRule(t *testing.T) {
 	store := newMemStore()
 	run := &fakeRunner{fail: map[time.Time]bool{}}
 	clk := &clock{t: at(0).Add(time.Second)}
-	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: run, Clock: clk.now, Owner: "a",
+	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: run.execute, Clock: clk.now, Owner: "a",
 		MaxCatchup: 30 * time.Minute, Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -139,9 +157,9 @@ func TestTickRule(t *testing.T) {
 
 	// A first slot that fails is not skipped by the next tick.
 	fresh := testRule()
-	fresh.RuleID = "r2"
+	fresh.ID, fresh.RuleID = "r2", "r2"
 	run.fail[at(0)] = true
-	s2, err := New(Config{Rules: []*rule.Rule{fresh}, Store: store, Runner: run, Clock: clk.now, Owner: "a", Logger: zerolog.Nop()})
+	s2, err := New(Config{Rules: []*rule.Rule{fresh}, Store: store, Execute: run.execute, Clock: clk.now, Owner: "a", Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	require.Error(t, s2.TickRule(ctx, nil, fresh).Err)
 	clk.t = at(1).Add(time.Second)
@@ -185,9 +203,9 @@ func TestTickRuleLease(t *testing.T) {
 	store := newMemStore()
 	clk := &clock{t: t0}
 	runA, runB := &fakeRunner{}, &fakeRunner{}
-	a, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: runA, Clock: clk.now, Owner: "a", KeepLease: true, Logger: zerolog.Nop()})
+	a, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: runA.execute, Clock: clk.now, Owner: "a", KeepLease: true, Logger: zerolog.Nop()})
 	require.NoError(t, err)
-	b, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: runB, Clock: clk.now, Owner: "b", KeepLease: true, Logger: zerolog.Nop()})
+	b, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: runB.execute, Clock: clk.now, Owner: "b", KeepLease: true, Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -211,7 +229,7 @@ func TestTickRuleStopsWhenDraining(t *testing.T) {
 	store := newMemStore()
 	clk := &clock{t: t0}
 	run := &fakeRunner{}
-	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Runner: run, Clock: clk.now, Owner: "a", Logger: zerolog.Nop()})
+	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: run.execute, Clock: clk.now, Owner: "a", Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	require.NoError(t, s.TickRule(context.Background(), nil, r).Err)
 	clk.t = t0.Add(time.Hour)
@@ -224,7 +242,7 @@ func TestTickRuleStopsWhenDraining(t *testing.T) {
 }
 
 func TestNewRejectsLeaseShorterThanTimeout(t *testing.T) {
-	_, err := New(Config{Rules: []*rule.Rule{testRule()}, Store: newMemStore(), Runner: &fakeRunner{},
+	_, err := New(Config{Rules: []*rule.Rule{testRule()}, Store: newMemStore(), Execute: (&fakeRunner{}).execute,
 		Clock: time.Now, Owner: "a", Timeout: 10 * time.Minute, LeaseTTL: 10 * time.Minute})
 	require.ErrorContains(t, err, "must exceed the execution timeout")
 }

@@ -8,28 +8,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // Store reads and writes state documents in one index.
 type Store struct {
-	c     *elasticsearch.Client
+	c     esapi.Transport
 	index string
 }
 
 // NewStore returns a Store on index (mappings.StateIndex in production).
-func NewStore(c *elasticsearch.Client, index string) *Store {
+func NewStore(c esapi.Transport, index string) *Store {
 	return &Store{c: c, index: index}
 }
 
 // Get reads document id into dst. A missing document leaves dst untouched and
 // returns the zero Version.
 func (s *Store) Get(ctx context.Context, id string, dst any) (Version, error) {
-	res, err := s.c.Get(s.index, id, s.c.Get.WithContext(ctx))
+	res, err := esapi.GetRequest{Index: s.index, DocumentID: id}.Do(ctx, s.c)
 	if err != nil {
 		return Version{}, fmt.Errorf("get state %s: %w", id, err)
 	}
@@ -137,15 +137,6 @@ func (s *Store) ReleaseLease(ctx context.Context, id, owner string, r Rule, v Ve
 }
 
 func responseError(res *esapi.Response) error {
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	var e struct {
-		Error struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error.Type != "" {
-		return fmt.Errorf("elasticsearch %s: %s: %s", strconv.Itoa(res.StatusCode), e.Error.Type, e.Error.Reason)
-	}
-	return fmt.Errorf("elasticsearch %d: %s", res.StatusCode, bytes.TrimSpace(b))
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	return esclient.DecodeError(res.StatusCode, b)
 }

@@ -17,15 +17,12 @@ import (
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
 
-	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/bench/internal/benchkit"
-	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/kql"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
-	"github.com/esrule/esrule/state"
 )
 
 // measurement is what one backfill cost, as the child reports it.
@@ -90,24 +87,13 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	r := rule.Builtin()
 	r.Index = []string{o.data().index(o.shards)}
 	r.Space = benchSpace
-	searcher := esquery.NewRunner(c, esquery.RunnerConfig{})
-	d := backfill.Deps{
-		Searcher: searcher,
-		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias}),
-		Executor: &detect.Executor{
-			Searcher: searcher,
-			Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias, Refresh: "true"}),
-			FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-				return esquery.FieldCaps(ctx, c, indices, fields)
-			},
-			Logger: zerolog.Nop(),
-			Clock:  time.Now,
-			Config: detect.Config{SkipCoverage: true},
-		},
-		Refresh:     func(ctx context.Context) error { return benchkit.Call(ctx, c, "POST", "/"+alias+"/_refresh", "") },
-		Checkpoints: state.NewStore(c, stateIndex),
+	e, err := engine.New(engine.Config{
+		ES: esclient.Config{Addresses: []string{o.es}}, Clock: time.Now, StateIndex: stateIndex,
 		Logger:      zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Logger(),
-		Clock:       time.Now,
+		AlertsAlias: func(string) string { return alias },
+	})
+	if err != nil {
+		return err
 	}
 	last := time.Now()
 	opts := backfill.Options{
@@ -120,7 +106,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 		},
 	}
 	start := time.Now()
-	s, err := backfill.Run(ctx, d, r, opts)
+	s, err := e.Backfill(ctx, r, opts)
 	wall := time.Since(start)
 	if err != nil {
 		return err

@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/esrule/esrule/bench/internal/benchkit"
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esutil"

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/esrule/esrule/bench/internal/benchkit"
 
 	"github.com/elastic/go-elasticsearch/v8"
 )

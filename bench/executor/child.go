@@ -4,21 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
 	"time"
 
+	"github.com/esrule/esrule/bench/internal/benchkit"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
+
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
 
-	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/internal/randdata"
-	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
 )
@@ -62,15 +62,14 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	r := rule.Builtin()
 	r.Index = []string{indexName(o.okta(), o.shards)}
 	r.Space = space
-	ex := &detect.Executor{
-		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}),
-		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: mappings.AlertsAlias(space), Refresh: o.refresh}),
-		FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-			return esquery.FieldCaps(ctx, c, indices, fields)
-		},
-		Logger: zerolog.Nop(),
-		Clock:  time.Now,
+	e, err := engine.New(engine.Config{
+		ES: esclient.Config{Addresses: []string{o.es}, Transport: ct}, Clock: time.Now, StateIndex: stateIndex,
+		Refresh: o.refresh, Logger: zerolog.Nop(),
+	})
+	if err != nil {
+		return err
 	}
+	ex := e.Executor(space)
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/esrule/esrule/bench/internal/benchkit"
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esutil"

@@ -11,13 +11,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/esrule/esrule/bench/internal/benchkit"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"text/tabwriter"
 	"time"
+
+	"github.com/esrule/esrule/bench/internal/benchkit"
 
 	"github.com/elastic/go-elasticsearch/v8"
 

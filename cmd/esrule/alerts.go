@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/mappings"
 )
-
-func init() { registerCommand(newAlertsCommand) }
 
 // alertsOptions are the flags of `esrule alerts`.
 type alertsOptions struct {
@@ -26,8 +23,6 @@ type alertsOptions struct {
 	limit  int
 	format string
 }
-
-const maxAlertsLimit = 10000 // index.max_result_window
 
 func newAlertsCommand(g *globalOptions) *cobra.Command {
 	var o alertsOptions
@@ -53,7 +48,7 @@ and the new terms.`,
 			if err != nil {
 				return err
 			}
-			return listAlerts(cmd.Context(), c, q, o.format, cmd.OutOrStdout())
+			return printAlerts(cmd.Context(), c, q, o.format, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -64,243 +59,40 @@ and the new terms.`,
 	return cmd
 }
 
-// alertsQuery selects the alerts to print.
-type alertsQuery struct {
-	alias   string
-	since   time.Time // zero: no lower bound
-	limit   int
-	ruleIDs []string
-}
-
-func (o alertsOptions) query(ruleIDs []string, now time.Time) (alertsQuery, error) {
+func (o alertsOptions) query(ruleIDs []string, now time.Time) (alerts.ListQuery, error) {
 	if o.format != "table" && o.format != "json" {
-		return alertsQuery{}, usagef("--format %q: want table or json", o.format)
+		return alerts.ListQuery{}, usagef("--format %q: want table or json", o.format)
 	}
-	if o.limit < 1 || o.limit > maxAlertsLimit {
-		return alertsQuery{}, usagef("--limit %d: want 1 to %d", o.limit, maxAlertsLimit)
+	if o.limit < 1 || o.limit > alerts.MaxListLimit {
+		return alerts.ListQuery{}, usagef("--limit %d: want 1 to %d", o.limit, alerts.MaxListLimit)
 	}
 	if err := mappings.ValidateSpace(o.space); err != nil {
-		return alertsQuery{}, asUsage(err)
+		return alerts.ListQuery{}, asUsage(err)
 	}
-	q := alertsQuery{alias: mappings.AlertsAlias(o.space), limit: o.limit, ruleIDs: ruleIDs}
+	q := alerts.ListQuery{Alias: mappings.AlertsAlias(o.space), Limit: o.limit, RuleIDs: ruleIDs}
 	if o.since != "" {
 		since, err := parseTime("since", o.since, now)
 		if err != nil {
-			return alertsQuery{}, err
+			return alerts.ListQuery{}, err
 		}
-		q.since = since
+		q.Since = since
 	}
 	return q, nil
 }
 
-// body is the search request: the latest alerts first, so that --limit keeps
-// the newest; listAlerts prints them oldest first.
-func (q alertsQuery) body() map[string]any {
-	var filter []any
-	if !q.since.IsZero() {
-		filter = append(filter, map[string]any{"range": map[string]any{
-			"kibana.alert.original_time": map[string]any{"gte": q.since.UTC().Format(time.RFC3339Nano)},
-		}})
-	}
-	if len(q.ruleIDs) > 0 {
-		filter = append(filter, map[string]any{"bool": map[string]any{
-			"should": []any{
-				map[string]any{"terms": map[string]any{"kibana.alert.rule.rule_id": q.ruleIDs}},
-				map[string]any{"terms": map[string]any{"kibana.alert.rule.uuid": q.ruleIDs}},
-			},
-			"minimum_should_match": 1,
-		}})
-	}
-	query := map[string]any{"match_all": map[string]any{}}
-	if len(filter) > 0 {
-		query = map[string]any{"bool": map[string]any{"filter": filter}}
-	}
-	return map[string]any{
-		"size":             q.limit,
-		"track_total_hits": true,
-		"query":            query,
-		"sort": []any{
-			map[string]any{"kibana.alert.original_time": map[string]any{"order": "desc", "unmapped_type": "date"}},
-			map[string]any{"kibana.alert.uuid": map[string]any{"order": "desc", "unmapped_type": "keyword"}},
-		},
-	}
-}
-
-// alertHit is one hit of the alerts search.
-type alertHit struct {
-	ID     string         `json:"_id"`
-	Source map[string]any `json:"_source"`
-}
-
-type alertsResponse struct {
-	Shards struct {
-		Failed   int `json:"failed"`
-		Failures []struct {
-			Index  string `json:"index"`
-			Reason struct {
-				Reason string `json:"reason"`
-			} `json:"reason"`
-		} `json:"failures"`
-	} `json:"_shards"`
-	Hits struct {
-		Total struct {
-			Value int `json:"value"`
-		} `json:"total"`
-		Hits []alertHit `json:"hits"`
-	} `json:"hits"`
-}
-
-// listAlerts searches the alerts and prints them in format (table or json).
-func listAlerts(ctx context.Context, c *elasticsearch.Client, q alertsQuery, format string, w io.Writer) error {
-	res, err := searchAlerts(ctx, c, q)
+// printAlerts reads the alerts q selects and prints them in format (table or json).
+func printAlerts(ctx context.Context, t esapi.Transport, q alerts.ListQuery, format string, w io.Writer) error {
+	l, err := alerts.List(ctx, t, q)
 	if err != nil {
-		return fmt.Errorf("read alerts from %s: %w", q.alias, err)
-	}
-	rows := make([]alertRow, 0, len(res.Hits.Hits))
-	for _, h := range slices.Backward(res.Hits.Hits) {
-		rows = append(rows, rowOf(h))
+		return err
 	}
 	if format == "json" {
-		return writeAlertRowsJSON(w, rows)
+		return writeAlertRowsJSON(w, l.Alerts)
 	}
-	return writeAlertTable(w, rows, res.Hits.Total.Value, q)
+	return writeAlertTable(w, l, q)
 }
 
-func searchAlerts(ctx context.Context, c *elasticsearch.Client, q alertsQuery) (alertsResponse, error) {
-	var out alertsResponse
-	body, err := json.Marshal(q.body())
-	if err != nil {
-		return out, fmt.Errorf("encode search: %w", err)
-	}
-	s := c.Search
-	res, err := s(s.WithContext(ctx), s.WithIndex(q.alias), s.WithBody(bytes.NewReader(body)),
-		s.WithIgnoreUnavailable(true), s.WithAllowNoIndices(true))
-	if err != nil {
-		return out, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return out, fmt.Errorf("read search response: %w", err)
-	}
-	if res.IsError() {
-		return out, fmt.Errorf("search: %s: %s", res.Status(), ellipsize(string(raw), 300))
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // keep AS numbers and other integers as written
-	if err := dec.Decode(&out); err != nil {
-		return out, fmt.Errorf("decode search response: %w", err)
-	}
-	if out.Shards.Failed > 0 {
-		reason := ""
-		if len(out.Shards.Failures) > 0 {
-			reason = out.Shards.Failures[0].Index + ": " + out.Shards.Failures[0].Reason.Reason
-		}
-		return out, fmt.Errorf("search: %d shards failed: %s", out.Shards.Failed, reason)
-	}
-	return out, nil
-}
-
-// alertRow is what esrule alerts shows of one alert.
-type alertRow struct {
-	Time        string `json:"time"` // kibana.alert.original_time
-	Rule        string `json:"rule"`
-	Actor       string `json:"actor"`
-	SourceIP    string `json:"source_ip"`
-	ASNumber    string `json:"as_number"`
-	ASOrg       string `json:"as_organization"`
-	Country     string `json:"country"`
-	Reason      string `json:"reason"`
-	ID          string `json:"id"`
-	SourceIndex string `json:"source_index"`
-	SourceID    string `json:"source_id"`
-	NewTerms    []any  `json:"new_terms"`
-}
-
-func rowOf(h alertHit) alertRow {
-	doc := h.Source
-	get := func(paths ...string) string {
-		for _, p := range paths {
-			if s := displayText(fieldAt(doc, p)); s != "" {
-				return s
-			}
-		}
-		return ""
-	}
-	row := alertRow{
-		Time:     get("kibana.alert.original_time", "@timestamp"),
-		Rule:     get("kibana.alert.rule.name"),
-		Actor:    get("okta.actor.alternate_id", "okta.actor.id", "user.name"),
-		SourceIP: get("source.ip", "client.ip", "okta.client.ip"),
-		Country:  get("source.geo.country_name", "client.geo.country_name", "okta.client.geographical_context.country"),
-		Reason:   get("kibana.alert.reason"),
-		ID:       h.ID,
-	}
-	// The proxy's autonomous system as Okta reports it, else as GeoIP does;
-	// number and name from the same place.
-	for _, prefix := range []string{"okta.security_context.as", "source.as", "client.as"} {
-		row.ASNumber, row.ASOrg = get(prefix+".number"), get(prefix+".organization.name")
-		if row.ASNumber != "" || row.ASOrg != "" {
-			break
-		}
-	}
-	if ancestors, ok := fieldAt(doc, "kibana.alert.ancestors").([]any); ok && len(ancestors) > 0 {
-		if parent, ok := ancestors[len(ancestors)-1].(map[string]any); ok {
-			row.SourceIndex, row.SourceID = displayText(parent["index"]), displayText(parent["id"])
-		}
-	}
-	if terms, ok := fieldAt(doc, "kibana.alert.new_terms").([]any); ok {
-		row.NewTerms = terms
-	}
-	return row
-}
-
-// fieldAt reads a dotted path from a document whose keys may themselves be
-// dotted ("kibana.alert.reason" at the top, "okta": {"actor": ...} nested,
-// or any mix), preferring the longest key at each level.
-func fieldAt(doc map[string]any, path string) any {
-	parts := strings.Split(path, ".")
-	for i := len(parts); i >= 1; i-- {
-		v, ok := doc[strings.Join(parts[:i], ".")]
-		if !ok {
-			continue
-		}
-		if i == len(parts) {
-			return v
-		}
-		if inner, ok := v.(map[string]any); ok {
-			if found := fieldAt(inner, strings.Join(parts[i:], ".")); found != nil {
-				return found
-			}
-		}
-	}
-	return nil
-}
-
-// displayText renders a source value for display: arrays joined with commas.
-func displayText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case []any:
-		parts := make([]string, 0, len(v))
-		for _, x := range v {
-			if s := displayText(x); s != "" {
-				parts = append(parts, s)
-			}
-		}
-		return strings.Join(parts, ",")
-	case map[string]any:
-		b, _ := json.Marshal(v)
-		return string(b)
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-func writeAlertRowsJSON(w io.Writer, rows []alertRow) error {
+func writeAlertRowsJSON(w io.Writer, rows []alerts.Listed) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, r := range rows {
@@ -311,11 +103,12 @@ func writeAlertRowsJSON(w io.Writer, rows []alertRow) error {
 	return nil
 }
 
-// writeAlertTable prints rows as aligned columns, then how many were shown.
-func writeAlertTable(w io.Writer, rows []alertRow, total int, q alertsQuery) error {
-	where := q.alias
-	if !q.since.IsZero() {
-		where += " since " + q.since.UTC().Format(time.RFC3339)
+// writeAlertTable prints the alerts as aligned columns, then how many were shown.
+func writeAlertTable(w io.Writer, l alerts.Listing, q alerts.ListQuery) error {
+	rows, total := l.Alerts, l.Total
+	where := q.Alias
+	if !q.Since.IsZero() {
+		where += " since " + q.Since.UTC().Format(time.RFC3339)
 	}
 	if len(rows) == 0 {
 		_, err := fmt.Fprintf(w, "no alerts in %s\n", where)

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/esclient"
 )
 
 // fakeES answers every request with one canned response and keeps the requests.
@@ -37,9 +39,9 @@ func (f *fakeES) RoundTrip(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(f.body)), Request: req}, nil
 }
 
-func fakeClient(t *testing.T, f *fakeES) *elasticsearch.Client {
+func fakeClient(t *testing.T, f *fakeES) *esclient.Client {
 	t.Helper()
-	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{"http://es.invalid:9200"}, Transport: f})
+	c, err := esclient.New(esclient.Config{Addresses: []string{"http://es.invalid:9200"}, Transport: f, MaxRetries: -1})
 	require.NoError(t, err)
 	return c
 }
@@ -74,8 +76,8 @@ const hostAlertHit = `{"_index":"esrule-alerts-default-000001","_id":"0123456789
 func TestListAlertsTable(t *testing.T) {
 	f := &fakeES{status: 200, body: searchResponse(2, oktaAlertHit, hostAlertHit)}
 	var out bytes.Buffer
-	q := alertsQuery{alias: "esrule-alerts-default", limit: 100}
-	require.NoError(t, listAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 100}
+	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
 
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 	require.Len(t, lines, 4, out.String())
@@ -97,8 +99,8 @@ func TestListAlertsTable(t *testing.T) {
 func TestListAlertsJSON(t *testing.T) {
 	f := &fakeES{status: 200, body: searchResponse(1, oktaAlertHit)}
 	var out bytes.Buffer
-	q := alertsQuery{alias: "esrule-alerts-default", limit: 10}
-	require.NoError(t, listAlerts(context.Background(), fakeClient(t, f), q, "json", &out))
+	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 10}
+	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "json", &out))
 
 	var row map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &row))
@@ -121,9 +123,9 @@ func TestListAlertsJSON(t *testing.T) {
 func TestListAlertsFiltersAndLimit(t *testing.T) {
 	f := &fakeES{status: 200, body: searchResponse(250, oktaAlertHit)}
 	var out bytes.Buffer
-	q := alertsQuery{alias: "esrule-alerts-default", limit: 1, ruleIDs: []string{"r1"},
-		since: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
-	require.NoError(t, listAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 1, RuleIDs: []string{"r1"},
+		Since: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
+	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
 	require.Contains(t, out.String(), "the latest 1 of 250 alerts (--limit) in esrule-alerts-default since 2026-11-25T18:00:00Z")
 
 	filter := f.requests[0]["query"].(map[string]any)["bool"].(map[string]any)["filter"].([]any)
@@ -132,14 +134,14 @@ func TestListAlertsFiltersAndLimit(t *testing.T) {
 }
 
 func TestListAlertsEmptyAndErrors(t *testing.T) {
-	q := alertsQuery{alias: "esrule-alerts-default", limit: 10}
+	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 10}
 	tests := []struct {
 		name, body, want, wantErr string
 		status                    int
 	}{
 		{name: "no alerts", status: 200, body: searchResponse(0), want: "no alerts in esrule-alerts-default\n"},
 		{name: "bad request", status: 400, body: `{"error":{"type":"parsing_exception"},"status":400}`,
-			wantErr: "read alerts from esrule-alerts-default: search: 400 Bad Request: {\"error\""},
+			wantErr: "read alerts from esrule-alerts-default: elasticsearch status 400: parsing_exception"},
 		{name: "shard failure", status: 200,
 			body:    `{"_shards":{"total":1,"successful":0,"failed":1,"failures":[{"index":"esrule-alerts-default-000001","reason":{"reason":"boom"}}]},"hits":{"hits":[]}}`,
 			wantErr: "1 shards failed: esrule-alerts-default-000001: boom"},
@@ -147,7 +149,7 @@ func TestListAlertsEmptyAndErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := listAlerts(context.Background(), fakeClient(t, &fakeES{status: tt.status, body: tt.body}), q, "table", &out)
+			err := printAlerts(context.Background(), fakeClient(t, &fakeES{status: tt.status, body: tt.body}), q, "table", &out)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
@@ -162,7 +164,7 @@ func TestAlertsOptionsQuery(t *testing.T) {
 	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 	q, err := alertsOptions{space: "soc", since: "now-24h", limit: 5, format: "table"}.query(nil, now)
 	require.NoError(t, err)
-	require.Equal(t, alertsQuery{alias: "esrule-alerts-soc", since: now.Add(-24 * time.Hour), limit: 5}, q)
+	require.Equal(t, alerts.ListQuery{Alias: "esrule-alerts-soc", Since: now.Add(-24 * time.Hour), Limit: 5}, q)
 
 	for _, o := range []alertsOptions{
 		{space: "default", limit: 5, format: "yaml"},
@@ -173,19 +175,6 @@ func TestAlertsOptionsQuery(t *testing.T) {
 		require.Error(t, err)
 		require.Equal(t, exitUsage, exitCode(err, io.Discard), err.Error())
 	}
-}
-
-func TestFieldAt(t *testing.T) {
-	doc := map[string]any{
-		"kibana.alert.reason": "dotted",
-		"okta":                map[string]any{"actor": map[string]any{"id": "nested"}, "security_context.as": map[string]any{"number": 1}},
-		"source.ip":           []any{"192.0.2.1", "192.0.2.2"},
-	}
-	require.Equal(t, "dotted", fieldAt(doc, "kibana.alert.reason"))
-	require.Equal(t, "nested", fieldAt(doc, "okta.actor.id"))
-	require.Equal(t, 1, fieldAt(doc, "okta.security_context.as.number"))
-	require.Equal(t, "192.0.2.1,192.0.2.2", displayText(fieldAt(doc, "source.ip")))
-	require.Nil(t, fieldAt(doc, "okta.actor.alternate_id"))
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -11,23 +11,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
-	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
-	"github.com/esrule/esrule/notify"
 	"github.com/esrule/esrule/rule"
-	"github.com/esrule/esrule/state"
 )
-
-func init() { registerCommand(newBackfillCommand) }
 
 // backfillOptions are the flags of `esrule backfill`.
 type backfillOptions struct {
@@ -78,7 +72,7 @@ printed as NDJSON on stdout and the summary goes to the log.`,
 	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the checkpoint documents")
 	f.IntVar(&o.pageSize, "page-size", backfill.DefaultScanPageSize, "composite page size of the scan (halved when a page is too large)")
 	f.IntVar(&o.fetchBatch, "fetch-batch", backfill.DefaultFetchBatch, "first occurrences per document fetch and alert write")
-	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esquery.DefaultMaxResponseBytes,
+	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (bar on a terminal, else log), bar, log or none")
 	f.DurationVar(&o.logEvery, "progress-interval", 5*time.Second, "interval of the progress log lines")
@@ -144,47 +138,32 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 	if err != nil {
 		return err
 	}
-	c, err := g.es.client()
+	e, err := g.newEngine(log, engine.Config{
+		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes, RequestDelivery: o.notify,
+	})
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	ensured := map[string]bool{}
+	if !g.dryRun {
+		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
+			return err
+		}
+	}
+	enc := newJSONEncoder(stdout)
 	failed := 0
 	for _, r := range rules {
-		space := r.Space
-		if space == "" {
-			space = rule.DefaultSpace
-		}
-		if !g.dryRun && !ensured[space] {
-			if err := ensureMappings(ctx, c, []string{space}, o.stateIndex); err != nil {
-				return err
-			}
-			if o.notify {
-				if err := notify.EnsureMapping(ctx, c, []string{mappings.AlertsAlias(space)}); err != nil {
-					return err
-				}
-			}
-			ensured[space] = true
-		}
-		d := backfillDeps(c, log, space, o)
-		if o.notify {
-			// Marked alerts are delivered by serve's (or the next run's) notification loop.
-			d.Alerts = notify.RequestDelivery(d.Alerts)
-			d.Executor.Alerts = notify.RequestDelivery(d.Executor.Alerts)
-		}
 		opts := backfill.Options{
 			From: from, To: to, Replay: o.replay, DryRun: g.dryRun, Force: o.force,
 			PageSize: o.pageSize, FetchBatch: o.fetchBatch,
 		}
 		if g.dryRun {
-			opts.OnAlerts = func(as []alerts.Alert) error { return writeAlerts(enc, mappings.AlertsAlias(space), as) }
+			alias := mappings.AlertsAlias(r.Space)
+			opts.OnAlerts = func(as []alerts.Alert) error { return writeAlerts(enc, alias, as) }
 		}
-		display := newBackfillDisplay(g, o, log, r.RuleID, time.Now)
-		opts.Progress = display.update
-		s, err := backfill.Run(ctx, d, r, opts)
-		display.finish()
+		display := newBackfillDisplay(g, o, log, r.RuleID)
+		opts.Progress = display.Update
+		s, err := e.Backfill(ctx, r, opts)
+		display.Finish()
 		if s.AlreadyDone {
 			log.Info().Str("rule_id", r.RuleID).Time("from", s.From).Time("to", s.To).
 				Msg("backfill range already done (checkpoint); nothing to do, --force re-runs it")
@@ -235,55 +214,9 @@ func errString(err error) string {
 	return ""
 }
 
-func backfillDeps(c *elasticsearch.Client, log zerolog.Logger, space string, o backfillOptions) backfill.Deps {
-	alias := mappings.AlertsAlias(space)
-	searcher := esquery.NewRunner(c, esquery.RunnerConfig{MaxResponseBytes: o.maxResponseBytes, Logger: log})
-	return backfill.Deps{
-		Searcher: searcher,
-		Alerts:   alerts.NewWriter(c, alerts.WriterConfig{Alias: alias, Logger: log}),
-		Executor: &detect.Executor{
-			Searcher: searcher,
-			// Exactly executed slots refresh, so that the next slot's
-			// duplicate pre-check sees their alerts.
-			Alerts:    alerts.NewWriter(c, alerts.WriterConfig{Alias: alias, Refresh: "true", Logger: log}),
-			FieldCaps: fieldCapsFunc(c),
-			Logger:    log.Level(max(log.GetLevel(), zerolog.WarnLevel)),
-			Clock:     time.Now,
-			Config:    detect.Config{SkipCoverage: true},
-		},
-		Refresh: func(ctx context.Context) error {
-			res, err := c.Indices.Refresh(c.Indices.Refresh.WithIndex(alias), c.Indices.Refresh.WithContext(ctx))
-			if err != nil {
-				return err
-			}
-			defer res.Body.Close()
-			if res.IsError() {
-				return fmt.Errorf("refresh %s: %s", alias, res.Status())
-			}
-			return nil
-		},
-		Checkpoints: state.NewStore(c, o.stateIndex),
-		Logger:      log,
-		Clock:       time.Now,
-	}
-}
-
-// backfillDisplay shows progress: a bar on a terminal, else an Info line
-// every o.logEvery.
-type backfillDisplay struct {
-	bar     *progressbar.ProgressBar
-	out     io.Writer
-	log     *zerolog.Logger
-	every   time.Duration
-	clock   func() time.Time
-	last    time.Time
-	started time.Time
-	ruleID  string
-	latest  backfill.Progress
-}
-
-func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger, ruleID string, clock func() time.Time) *backfillDisplay {
-	d := &backfillDisplay{every: o.logEvery, clock: clock, started: clock(), ruleID: ruleID, out: g.stderr}
+// newBackfillDisplay returns the progress display --progress asks for: a
+// bar on a terminal, else a log line every --progress-interval.
+func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger, ruleID string) backfill.Display {
 	mode := o.progress
 	if mode == "auto" {
 		mode = "log"
@@ -293,58 +226,9 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 	}
 	switch mode {
 	case "bar":
-		d.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription(ruleID+": scanning"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetItsString("slots"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionFullWidth(),
-		)
+		return backfill.NewBarDisplay(g.stderr, ruleID)
 	case "log":
-		d.log = &log
+		return backfill.NewLogDisplay(log, o.logEvery, time.Now)
 	}
-	return d
-}
-
-func (d *backfillDisplay) update(p backfill.Progress) {
-	d.latest = p
-	if d.bar != nil {
-		if p.Phase == "scan" {
-			d.bar.Describe(fmt.Sprintf("%s: scanning, %d terms", d.ruleID, p.Terms))
-			return
-		}
-		if d.bar.GetMax() != p.SlotsTotal {
-			d.bar.ChangeMax(p.SlotsTotal)
-		}
-		d.bar.Describe(fmt.Sprintf("%s: %d alerts (%d duplicate), %d replayed", d.ruleID, p.AlertsCreated, p.AlertsDuplicate, p.ReplayedSlots))
-		_ = d.bar.Set(p.SlotsDone)
-		return
-	}
-	if d.log == nil {
-		return
-	}
-	now := d.clock()
-	if now.Sub(d.last) < d.every {
-		return
-	}
-	d.last = now
-	ev := d.log.Info().Str("rule_id", p.RuleID).Str("phase", p.Phase).Int("terms", p.Terms).
-		Int("slots_done", p.SlotsDone).Int("slots", p.SlotsTotal).Int("alerts_created", p.AlertsCreated).
-		Int("alerts_duplicate", p.AlertsDuplicate).Int("replayed_slots", p.ReplayedSlots)
-	if p.Phase == "write" && p.SlotsDone > 0 && p.SlotsDone < p.SlotsTotal {
-		elapsed := now.Sub(d.started)
-		ev = ev.Dur("eta", time.Duration(float64(elapsed)/float64(p.SlotsDone)*float64(p.SlotsTotal-p.SlotsDone)))
-	}
-	ev.Msg("backfill progress")
-}
-
-func (d *backfillDisplay) finish() {
-	if d.bar != nil {
-		_ = d.bar.Finish()
-		fmt.Fprintln(d.out)
-	}
+	return backfill.NoDisplay{}
 }

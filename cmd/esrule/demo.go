@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,8 +14,6 @@ import (
 	"github.com/esrule/esrule/demo"
 	"github.com/esrule/esrule/mappings"
 )
-
-func init() { registerCommand(newDemoCommand) }
 
 // demoOptions are the generator flags shared by the demo subcommands.
 type demoOptions struct {
@@ -96,33 +93,15 @@ curl -H 'Content-Type: application/x-ndjson' --data-binary @docs.ndjson <es>/_bu
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriterSize(g.stdout, 1<<20)
 			start := time.Now()
-			docs, size := 0, 0
-			err = gen.Each(func(d demo.Doc) error {
-				if format == "bulk" {
-					action, err := json.Marshal(map[string]any{"create": map[string]string{"_index": d.Index, "_id": d.ID}})
-					if err != nil {
-						return err
-					}
-					w.Write(action)
-					w.WriteByte('\n')
-				}
-				w.Write(d.Body)
-				size += len(d.Body)
-				docs++
-				return w.WriteByte('\n')
-			})
-			if err == nil {
-				err = w.Flush()
-			}
+			ws, err := demo.Write(g.stdout, gen, format == "bulk")
 			if err != nil {
-				return fmt.Errorf("write documents: %w", err)
+				return err
 			}
 			if stats {
 				took := time.Since(start)
-				log.Info().Str("generator", gen.String()).Int("documents", docs).Int("bytes", size).
-					Dur("took", took).Float64("docs_per_second", float64(docs)/took.Seconds()).Msg("generated demo data")
+				log.Info().Str("generator", gen.String()).Int("documents", ws.Documents).Int("bytes", ws.Bytes).
+					Int64("took_ms", took.Milliseconds()).Float64("docs_per_second", float64(ws.Documents)/took.Seconds()).Msg("generated demo data")
 			}
 			return nil
 		},
@@ -190,7 +169,7 @@ During the load the target indices have replicas 0 and refresh off; both are res
 			stats, err := demo.Load(ctx, c, gen.Indices(), each, cfg)
 			log.Info().Str("generator", gen.String()).Strs("indices", gen.Indices()).
 				Int64("created", stats.Created).Int64("duplicates", stats.Duplicates).Int64("retried", stats.Retried).
-				Uint64("bytes", stats.Bytes).Uint64("requests", stats.Requests).Dur("took", stats.Elapsed).
+				Uint64("bytes", stats.Bytes).Uint64("requests", stats.Requests).Int64("took_ms", stats.Elapsed.Milliseconds()).
 				Float64("docs_per_second", stats.DocsPerSecond()).Msg("loaded demo data")
 			if err != nil {
 				return fmt.Errorf("load demo data: %w", err)

@@ -18,8 +18,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // Secret values used by these tests; none may ever be printed.
@@ -75,9 +78,9 @@ password = "file-password"
 		o := esOptions{configPath: config}
 		s, err := o.settings()
 		require.NoError(t, err)
-		require.Equal(t, []string{"https://file-1:9200", "https://file-2:9200"}, s.addresses)
-		require.Equal(t, "file-user", s.username)
-		require.Equal(t, "config file password", s.passwordSrc)
+		require.Equal(t, []string{"https://file-1:9200", "https://file-2:9200"}, s.Addresses)
+		require.Equal(t, "file-user", s.Username)
+		require.Equal(t, "config file password", s.PasswordSource)
 	})
 	t.Run("environment over config file", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_URL", "https://env-1:9200, https://env-2:9200/")
@@ -85,10 +88,10 @@ password = "file-password"
 		o := esOptions{configPath: config}
 		s, err := o.settings()
 		require.NoError(t, err)
-		require.Equal(t, []string{"https://env-1:9200", "https://env-2:9200"}, s.addresses)
-		require.Equal(t, testAPIKey, s.apiKey, "the environment's API key beats the file's basic auth")
-		require.Empty(t, s.username)
-		require.Equal(t, "API key from ELASTICSEARCH_API_KEY", s.authDescription())
+		require.Equal(t, []string{"https://env-1:9200", "https://env-2:9200"}, s.Addresses)
+		require.Equal(t, testAPIKey, s.APIKey, "the environment's API key beats the file's basic auth")
+		require.Empty(t, s.Username)
+		require.Equal(t, "API key from ELASTICSEARCH_API_KEY", authOf(t, s))
 	})
 	t.Run("flags over environment", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_URL", "https://env:9200")
@@ -97,30 +100,30 @@ password = "file-password"
 			passwordFile: writeFile(t, "password", testPassword+"\n")}
 		s, err := o.settings()
 		require.NoError(t, err)
-		require.Equal(t, []string{"https://flag:9200"}, s.addresses)
-		require.Empty(t, s.apiKey)
-		require.Equal(t, testPassword, s.password, "trailing newline of the secret file is trimmed")
-		require.Equal(t, `user "flag-user" with the password from --es-password-file`, s.authDescription())
+		require.Equal(t, []string{"https://flag:9200"}, s.Addresses)
+		require.Empty(t, s.APIKey)
+		require.Equal(t, testPassword, s.Password, "trailing newline of the secret file is trimmed")
+		require.Equal(t, `user "flag-user" with the password from --es-password-file`, authOf(t, s))
 	})
 	t.Run("secrets from _FILE variables", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_API_KEY_FILE", writeFile(t, "key", testAPIKey+"\n"))
 		s, err := (&esOptions{}).settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.apiKey)
-		require.Equal(t, []string{"http://localhost:9200"}, s.addresses)
+		require.Equal(t, testAPIKey, s.APIKey)
+		require.Equal(t, []string{"http://localhost:9200"}, s.Addresses)
 	})
 	t.Run("raw id:key is encoded", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_API_KEY", testAPIKeyID+":"+testAPIKeyKey)
 		s, err := (&esOptions{}).settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.apiKey)
+		require.Equal(t, testAPIKey, s.APIKey)
 	})
 	t.Run("cloud id replaces the default URL", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_CLOUD_ID", "name:"+base64.StdEncoding.EncodeToString([]byte("example.com$abc$def")))
 		s, err := (&esOptions{}).settings()
 		require.NoError(t, err)
-		require.Empty(t, s.addresses)
-		require.NotEmpty(t, s.cloudID)
+		require.Empty(t, s.Addresses)
+		require.NotEmpty(t, s.CloudID)
 	})
 }
 
@@ -203,12 +206,17 @@ func health(t *testing.T, o *esOptions) error {
 	t.Helper()
 	c, err := o.client()
 	require.NoError(t, err)
-	res, err := c.Cluster.Health(c.Cluster.Health.WithContext(context.Background()))
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	return nil
+	_, err = esclient.Call(context.Background(), c, esapi.ClusterHealthRequest{})
+	return err
+}
+
+// authOf describes the authentication of s as the client logs it.
+func authOf(t *testing.T, s esclient.Config) string {
+	t.Helper()
+	c, err := esclient.New(s)
+	require.NoError(t, err)
+	_, auth, _ := c.Describe()
+	return auth
 }
 
 func TestESClientTLS(t *testing.T) {
@@ -284,11 +292,11 @@ func TestESClient401FailsFast(t *testing.T) {
 			c, err := o.client()
 			require.NoError(t, err)
 			for range 5 {
-				_, err = c.Cluster.Health()
+				_, err = esclient.Call(context.Background(), c, esapi.ClusterHealthRequest{})
 				require.Error(t, err)
 				require.Contains(t, err.Error(), tt.want)
 				requireNoSecrets(t, err.Error())
-				require.True(t, isConnectionSetupError(err))
+				require.True(t, esclient.IsSetupError(err))
 			}
 			require.Equal(t, int32(1), srv.requests.Load(), "after a 401 no request reaches Elasticsearch")
 			require.Equal(t, tt.header, srv.authHeader.Load())
@@ -354,7 +362,7 @@ func TestConfigFile(t *testing.T) {
 		require.Equal(t, []string{"c"}, g.ruleIDs, "the flag beats the file")
 		s, err := g.es.settings()
 		require.NoError(t, err)
-		require.Equal(t, []string{"https://cfg:9200"}, s.addresses)
+		require.Equal(t, []string{"https://cfg:9200"}, s.Addresses)
 	})
 	t.Run("unknown keys are errors", func(t *testing.T) {
 		cfg := writeFile(t, "esrule.toml", "log_levle = \"debug\"\n[elasticsearch]\napikey = \"x\"\n")
@@ -371,8 +379,8 @@ func TestConfigFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "esrule.toml"), []byte("[elasticsearch]\napi_key_file = \"key\"\n"), 0o600))
 		s, err := (&esOptions{configPath: filepath.Join(dir, "esrule.toml")}).settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.apiKey)
-		require.Equal(t, "API key from config file api_key_file", s.authDescription())
+		require.Equal(t, testAPIKey, s.APIKey)
+		require.Equal(t, "API key from config file api_key_file", authOf(t, s))
 	})
 }
 

@@ -7,7 +7,7 @@ import (
 	"io"
 )
 
-// Exit codes (SPEC §1).
+// Exit codes (docs/commands.md).
 const (
 	exitOK     = 0
 	exitFailed = 1

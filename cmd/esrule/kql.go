@@ -9,11 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/kql"
 )
-
-func init() { registerCommand(newKQLCommand) }
 
 func newKQLCommand(g *globalOptions) *cobra.Command {
 	var fieldsFile, index string
@@ -55,7 +52,7 @@ An invalid query exits with status 2 and the position of the problem.`,
 				if err != nil {
 					return err
 				}
-				fields, err = esquery.FieldCaps(cmd.Context(), c, strings.Split(index, ","), kql.FieldNames(n))
+				fields, err = c.FieldCaps(cmd.Context(), strings.Split(index, ","), kql.FieldNames(n))
 				if err != nil {
 					return fmt.Errorf("load field types: %w", err)
 				}

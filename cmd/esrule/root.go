@@ -3,14 +3,19 @@ package main
 import (
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/rule"
 )
 
-// globalOptions are the flags every command shares (SPEC §1).
+// globalOptions are the flags every command shares (docs/commands.md).
 type globalOptions struct {
 	rulesPaths []string
 	ruleIDs    []string
@@ -57,18 +62,13 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	g.es.addFlags(f)
 
-	root.AddCommand(newVersionCommand())
-	for _, add := range subcommands {
-		root.AddCommand(add(g))
-	}
+	root.AddCommand(
+		newServeCommand(g), newRunCommand(g), newBackfillCommand(g), newSetupCommand(g),
+		newRulesCommand(g), newKQLCommand(g), newAlertsCommand(g), newDemoCommand(g),
+		newNotifyCommand(g), newVersionCommand(),
+	)
 	return root, g
 }
-
-// subcommands are registered by the files that define them (init functions),
-// so each command lives in its own file.
-var subcommands []func(*globalOptions) *cobra.Command
-
-func registerCommand(f func(*globalOptions) *cobra.Command) { subcommands = append(subcommands, f) }
 
 // applyEnv fills every flag not set on the command line from ESRULE_<NAME>
 // (dashes become underscores). Flags take precedence over the environment.
@@ -105,4 +105,80 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 		return zerolog.Nop(), usagef("--log-format %q: want json or console", g.logFormat)
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// newEngine assembles the engine from cfg and the connection settings, with
+// the process clock: the one place a command gets its engine.
+func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engine.Engine, error) {
+	es, err := g.es.config()
+	if err != nil {
+		return nil, err
+	}
+	cfg.ES, cfg.Clock, cfg.Logger = es, time.Now, log
+	e, err := engine.New(cfg)
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	addresses, auth, tlsMode := e.Client().Describe()
+	log.Debug().Strs("addresses", addresses).Bool("cloud_id", es.CloudID != "").
+		Str("auth", auth).Str("tls", tlsMode).Msg("elasticsearch connection")
+	return e, nil
+}
+
+// loadRules returns the rules every command works on: the files named by
+// --rules (the built-in rule when there are none), narrowed to --rule ids
+// (matching id or rule_id). Invalid rules and unknown --rule ids are usage
+// errors (exit 2); files skipped for their extension are logged at debug.
+func (g *globalOptions) loadRules(log zerolog.Logger) ([]*rule.Rule, error) {
+	rules, err := g.readRules(log)
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	return g.selectRules(rules)
+}
+
+// readRules loads --rules (or the built-in rule) without selecting.
+func (g *globalOptions) readRules(log zerolog.Logger) ([]*rule.Rule, error) {
+	if len(g.rulesPaths) == 0 {
+		r := rule.Builtin()
+		if ps := r.Validate(); len(ps) > 0 {
+			return nil, &rule.ValidationError{Problems: ps}
+		}
+		return []*rule.Rule{r}, nil
+	}
+	res, err := rule.LoadFiles(g.rulesPaths)
+	for _, path := range res.Skipped {
+		log.Debug().Str("file", path).Msg("skipping file that is not a rule file")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res.Rules, nil
+}
+
+// selectRules keeps the rules named by --rule, in load order.
+func (g *globalOptions) selectRules(rules []*rule.Rule) ([]*rule.Rule, error) {
+	if len(g.ruleIDs) == 0 {
+		return rules, nil
+	}
+	var selected []*rule.Rule
+	var unknown []string
+	for _, id := range g.ruleIDs {
+		found := false
+		for _, r := range rules {
+			if r.SavedObjectID() == id || r.RuleID == id {
+				found = true
+				if !slices.Contains(selected, r) {
+					selected = append(selected, r)
+				}
+			}
+		}
+		if !found {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, usagef("--rule %s: no loaded rule has this id or rule_id", strings.Join(unknown, ", "))
+	}
+	return selected, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,91 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/rule"
 )
-
-func init() { registerCommand(newRulesCommand) }
-
-// explainPhases, when set, returns the request bodies of every phase of r for
-// window w and query filter (the executor's detect.ExplainPhases); `rules
-// explain` prints them under "phases". nil leaves "phases" out.
-var explainPhases func(r *rule.Rule, w detect.Window, filter map[string]any) (any, error)
-
-// explainFieldCaps, when set, returns the field-capabilities lookup used by
-// `rules explain --typed` to translate KQL with field types, as the executor
-// does against a reachable cluster.
-var explainFieldCaps func(ctx context.Context, g *globalOptions) (detect.FieldCapsFunc, error)
-
-// loadRules returns the rules every command works on: the files named by
-// --rules (the built-in rule when there are none), narrowed to --rule ids
-// (matching id or rule_id). Invalid rules and unknown --rule ids are usage
-// errors (exit 2); files skipped for their extension are logged at debug.
-func (g *globalOptions) loadRules(log zerolog.Logger) ([]*rule.Rule, error) {
-	rules, err := g.readRules(log)
-	if err != nil {
-		return nil, asUsage(err)
-	}
-	return g.selectRules(rules)
-}
-
-// readRules loads --rules (or the built-in rule) without selecting.
-func (g *globalOptions) readRules(log zerolog.Logger) ([]*rule.Rule, error) {
-	if len(g.rulesPaths) == 0 {
-		r := rule.Builtin()
-		if ps := r.Validate(); len(ps) > 0 {
-			return nil, &rule.ValidationError{Problems: ps}
-		}
-		return []*rule.Rule{r}, nil
-	}
-	res, err := rule.LoadFiles(g.rulesPaths)
-	for _, path := range res.Skipped {
-		log.Debug().Str("file", path).Msg("skipping file that is not a rule file")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res.Rules, nil
-}
-
-// selectRules keeps the rules named by --rule, in load order.
-func (g *globalOptions) selectRules(rules []*rule.Rule) ([]*rule.Rule, error) {
-	if len(g.ruleIDs) == 0 {
-		return rules, nil
-	}
-	var selected []*rule.Rule
-	var unknown []string
-	for _, id := range g.ruleIDs {
-		found := false
-		for _, r := range rules {
-			if r.SavedObjectID() == id || r.RuleID == id {
-				found = true
-				if !containsRule(selected, r) {
-					selected = append(selected, r)
-				}
-			}
-		}
-		if !found {
-			unknown = append(unknown, id)
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, usagef("--rule %s: no loaded rule has this id or rule_id", strings.Join(unknown, ", "))
-	}
-	return selected, nil
-}
-
-func containsRule(rules []*rule.Rule, r *rule.Rule) bool {
-	for _, x := range rules {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
 
 func newRulesCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -177,30 +96,6 @@ func newRulesValidateCommand(g *globalOptions) *cobra.Command {
 	}
 }
 
-// explanation is what `rules explain` prints for one rule.
-type explanation struct {
-	ID       string            `json:"id"`
-	RuleID   string            `json:"rule_id"`
-	Name     string            `json:"name"`
-	Origin   string            `json:"origin"`
-	Interval string            `json:"interval"`
-	Window   explainWindow     `json:"window"`
-	Index    []string          `json:"index"`
-	Fields   []string          `json:"new_terms_fields"`
-	Query    string            `json:"query"`
-	Typed    bool              `json:"typed"`
-	Filter   map[string]any    `json:"filter"`
-	Phases   any               `json:"phases,omitempty"`
-	Notes    map[string]string `json:"notes,omitempty"`
-}
-
-type explainWindow struct {
-	Slot         time.Time `json:"slot"`
-	From         time.Time `json:"from"`
-	To           time.Time `json:"to"`
-	HistoryStart time.Time `json:"history_start"`
-}
-
 func newRulesExplainCommand(g *globalOptions) *cobra.Command {
 	var at string
 	var typed bool
@@ -230,18 +125,17 @@ of every search phase.
 			}
 			var fc detect.FieldCapsFunc
 			if typed {
-				if explainFieldCaps == nil {
-					return usagef("--typed: typed translation is not available in this build")
-				}
-				if fc, err = explainFieldCaps(cmd.Context(), g); err != nil {
+				c, err := g.es.client()
+				if err != nil {
 					return err
 				}
+				fc = c.FieldCaps
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
 			enc.SetEscapeHTML(false)
 			for _, r := range rules {
-				e, err := explain(cmd.Context(), r, t, fc)
+				e, err := detect.Explain(cmd.Context(), fc, r, t)
 				if err != nil {
 					return err
 				}
@@ -271,30 +165,4 @@ func parseAt(at string, now time.Time) (time.Time, error) {
 		return time.Time{}, usagef("--at %q: want an RFC 3339 time or date math: %v", at, err)
 	}
 	return d.At(now), nil
-}
-
-func explain(ctx context.Context, r *rule.Rule, at time.Time, fc detect.FieldCapsFunc) (explanation, error) {
-	slot, err := detect.SlotAt(r, at)
-	if err != nil {
-		return explanation{}, asUsage(err)
-	}
-	w, err := detect.WindowAt(r, slot)
-	if err != nil {
-		return explanation{}, asUsage(err)
-	}
-	filter, err := detect.QueryFilter(ctx, fc, r)
-	if err != nil {
-		return explanation{}, fmt.Errorf("explain rule %s: %w", r.RuleID, err)
-	}
-	e := explanation{
-		ID: r.SavedObjectID(), RuleID: r.RuleID, Name: r.Name, Origin: r.Origin, Interval: r.Interval,
-		Window: explainWindow{Slot: w.Slot, From: w.From, To: w.To, HistoryStart: w.HistoryStart},
-		Index:  r.Index, Fields: r.NewTermsFields, Query: r.Query, Typed: fc != nil, Filter: filter,
-	}
-	if explainPhases != nil {
-		if e.Phases, err = explainPhases(r, w, filter); err != nil {
-			return explanation{}, fmt.Errorf("explain phases of rule %s: %w", r.RuleID, err)
-		}
-	}
-	return e, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
@@ -105,10 +104,6 @@ func TestRulesValidate(t *testing.T) {
 }
 
 func TestRulesExplain(t *testing.T) {
-	saved := explainPhases
-	t.Cleanup(func() { explainPhases = saved })
-
-	explainPhases = nil
 	code, out, errOut := runCLI(t, "rules", "explain", "--at", "2026-11-26T17:07:31Z")
 	require.Equal(t, exitOK, code, errOut)
 	var e map[string]any
@@ -126,19 +121,12 @@ func TestRulesExplain(t *testing.T) {
 	got, err := json.Marshal(e["filter"])
 	require.NoError(t, err)
 	require.JSONEq(t, string(want), string(got))
-	require.NotContains(t, e, "phases")
+	phases, ok := e["phases"].([]any)
+	require.True(t, ok, "the request of every phase")
+	require.NotEmpty(t, phases)
+	require.Equal(t, []any{"filebeat-*", "logs-okta*"}, phases[0].(map[string]any)["indices"])
 
-	t.Run("phases from the executor", func(t *testing.T) {
-		explainPhases = func(r *rule.Rule, w detect.Window, filter map[string]any) (any, error) {
-			return []string{r.RuleID, w.From.Format("15:04")}, nil
-		}
-		code, out, errOut := runCLI(t, "rules", "explain", "--at", "2026-11-26T17:07:31Z")
-		require.Equal(t, exitOK, code, errOut)
-		require.NoError(t, json.Unmarshal([]byte(out), &e))
-		require.Equal(t, []any{builtinID, "16:59"}, e["phases"])
-	})
 	t.Run("one document per rule", func(t *testing.T) {
-		explainPhases = nil
 		code, out, errOut := runCLI(t, "rules", "explain", "--rules", exampleRules, "--at", "2026-11-26T17:00:00Z")
 		require.Equal(t, exitOK, code, errOut)
 		dec := json.NewDecoder(strings.NewReader(out))

@@ -2,53 +2,95 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/kql"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/schedule"
 )
 
-func init() {
-	registerCommand(newRunCommand)
-	explainPhases = func(r *rule.Rule, w detect.Window, filter map[string]any) (any, error) {
-		return detect.ExplainPhases(r, w, filter)
-	}
-	explainFieldCaps = func(_ context.Context, g *globalOptions) (detect.FieldCapsFunc, error) {
-		c, err := g.es.client()
-		if err != nil {
-			return nil, err
-		}
-		return fieldCapsFunc(c), nil
-	}
+// tickOptions are the flags shared by serve and run without --at: where the
+// state lives, how far catch-up goes, and the lease.
+type tickOptions struct {
+	stateIndex       string
+	maxCatchup       time.Duration
+	startFrom        string
+	leaseTTL         time.Duration
+	timeout          time.Duration
+	owner            string
+	maxResponseBytes int64
 }
 
-// fieldCapsFunc adapts esquery.FieldCaps to the executor's interface.
-func fieldCapsFunc(c *elasticsearch.Client) detect.FieldCapsFunc {
-	return func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-		return esquery.FieldCaps(ctx, c, indices, fields)
+func (o *tickOptions) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents")
+	f.DurationVar(&o.maxCatchup, "max-catchup", schedule.DefaultMaxCatchup,
+		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill")
+	f.StringVar(&o.startFrom, "start-from", "now",
+		"where a rule without state starts: now (the latest slot) or an RFC 3339 time")
+	f.DurationVar(&o.leaseTTL, "lease-ttl", 0, "rule lease duration, renewed after every slot (default: twice the rule's interval, at least the timeout plus one interval)")
+	f.DurationVar(&o.timeout, "execution-timeout", 0, "limit of one slot's execution (default: the rule's interval)")
+	f.StringVar(&o.owner, "owner", "", "replica id in rule leases (default: hostname-pid-random)")
+	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
+		"largest search response read; larger ones halve the batch and retry")
+}
+
+// validate checks the flags and returns --start-from as a time (zero: now).
+func (o *tickOptions) validate() (time.Time, error) {
+	switch {
+	case o.maxCatchup < 0:
+		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", o.maxCatchup)
+	case o.leaseTTL < 0 || o.timeout < 0:
+		return time.Time{}, usagef("--lease-ttl and --execution-timeout must not be negative")
+	case o.maxResponseBytes <= 0:
+		return time.Time{}, usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
+	case o.stateIndex == "":
+		return time.Time{}, usagef("--state-index must not be empty")
+	case o.startFrom == "" || o.startFrom == "now":
+		return time.Time{}, nil
 	}
+	t, err := time.Parse(time.RFC3339Nano, o.startFrom)
+	if err != nil {
+		return time.Time{}, usagef("--start-from %q: want now or an RFC 3339 time such as 2024-05-01T10:05:00Z", o.startFrom)
+	}
+	return t.UTC(), nil
+}
+
+// ownerID is --owner, or hostname-pid-random: unique per process, readable in
+// the state document.
+func (o *tickOptions) ownerID() string {
+	if o.owner != "" {
+		return o.owner
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "esrule"
+	}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // runOptions are the flags of `esrule run`.
 type runOptions struct {
-	at               string
-	maxResponseBytes int64
-	tick             tickOptions
-	notify           notifyFlags
+	at     string
+	tick   tickOptions
+	notify notifyFlags
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -77,58 +119,19 @@ Exit code 0 when every execution succeeded (also without new terms), 1 when any
 failed, 2 for bad usage or an invalid rule.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			if o.at == "" && !g.dryRun {
-				o.tick.maxResponseBytes = o.maxResponseBytes
-				return runTick(cmd.Context(), g, o.tick, o.notify, cmd.OutOrStdout(), time.Now)
+				return runTick(ctx, g, o, cmd.OutOrStdout())
 			}
-			return runRules(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
+			return runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.at, "at", "", "slot time, RFC 3339 (default: the latest completed slot)")
-	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esquery.DefaultMaxResponseBytes,
-		"largest search response read; larger ones halve the batch and retry")
 	o.tick.addFlags(f)
 	o.notify.addFlags(f)
 	return cmd
-}
-
-// runSummary is the JSON line printed per execution.
-type runSummary struct {
-	RuleID          string           `json:"rule_id"`
-	Slot            time.Time        `json:"slot"`
-	WindowStart     time.Time        `json:"window_start"`
-	WindowEnd       time.Time        `json:"window_end"`
-	HistoryStart    time.Time        `json:"history_start"`
-	ExecutionUUID   string           `json:"execution_uuid"`
-	Status          string           `json:"status"`
-	Error           string           `json:"error,omitempty"`
-	Terms           int              `json:"terms"`
-	NewTerms        int              `json:"new_terms"`
-	AlertsCreated   int              `json:"alerts_created"`
-	AlertsDuplicate int              `json:"alerts_duplicate"`
-	AlertsTruncated int              `json:"alerts_truncated"`
-	Warnings        []string         `json:"warnings,omitempty"`
-	Coverage        *detect.Coverage `json:"coverage,omitempty"`
-	TookMs          int64            `json:"took_ms"`
-	ESTookMs        int64            `json:"es_took_ms"`
-	Requests        int              `json:"requests"`
-	DryRun          bool             `json:"dry_run,omitempty"`
-}
-
-func summarize(res detect.Result, err error) runSummary {
-	s := runSummary{
-		RuleID: res.RuleID, Slot: res.Slot, WindowStart: res.Window.From, WindowEnd: res.Window.To,
-		HistoryStart: res.Window.HistoryStart, ExecutionUUID: res.ExecutionUUID, Status: "succeeded",
-		Terms: res.TermsChecked, NewTerms: res.NewTerms, AlertsCreated: res.AlertsCreated,
-		AlertsDuplicate: res.AlertsDuplicate, AlertsTruncated: res.AlertsTruncated, Warnings: res.Warnings,
-		Coverage: res.Coverage, TookMs: res.Took.Milliseconds(), ESTookMs: res.ESTook.Milliseconds(),
-		Requests: res.Requests, DryRun: res.DryRun,
-	}
-	if err != nil {
-		s.Status, s.Error = "failed", err.Error()
-	}
-	return s
 }
 
 // slotsFor returns the slot of each rule: --at (which must be aligned) or
@@ -157,9 +160,9 @@ func slotsFor(rules []*rule.Rule, at string, now time.Time) ([]time.Time, error)
 	return slots, nil
 }
 
-func runRules(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// runSlots executes one slot of every rule: --at, or with --dry-run the
+// latest completed one. It does not touch the checkpoints.
+func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
 	log, err := g.logger()
 	if err != nil {
 		return err
@@ -172,43 +175,37 @@ func runRules(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	if o.maxResponseBytes <= 0 {
-		return usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
+	if _, err := o.tick.validate(); err != nil {
+		return err
 	}
-	c, err := g.es.client()
+	e, err := g.newEngine(log, engine.Config{
+		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Refresh: "wait_for",
+	})
 	if err != nil {
 		return err
 	}
-	ensured := map[string]bool{}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
+	if !g.dryRun {
+		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
+			return err
+		}
+	}
+	enc := newJSONEncoder(stdout)
 	failed := 0
 	for i, r := range rules {
-		space := r.Space
-		if space == "" {
-			space = rule.DefaultSpace
-		}
-		if !g.dryRun && !ensured[space] {
-			if err := ensureMappings(ctx, c, []string{space}, mappings.StateIndex); err != nil {
-				return err
-			}
-			ensured[space] = true
-		}
-		ex := newExecutor(c, log, space, o)
-		res, err := ex.Run(ctx, r, slots[i], detect.RunOptions{DryRun: g.dryRun})
-		summary := summarize(res, err)
+		res, err := e.Run(ctx, r, slots[i], detect.RunOptions{DryRun: g.dryRun})
 		if err != nil {
 			failed++
 			log.Error().Err(err).Str("rule_id", r.RuleID).Time("slot", slots[i]).Msg("rule execution failed")
 		}
 		if g.dryRun {
-			if err := writeAlerts(enc, mappings.AlertsAlias(space), res.Alerts); err != nil {
+			if err := writeAlerts(enc, mappings.AlertsAlias(r.Space), res.Alerts); err != nil {
 				return err
 			}
-			logSummary(log, summary)
+			b, _ := json.Marshal(detect.Summarize(res, err))
+			log.Info().RawJSON("summary", b).Str("rule_id", r.RuleID).Msg("dry run summary")
 			continue
 		}
-		if err := enc.Encode(summary); err != nil {
+		if err := enc.Encode(detect.Summarize(res, err)); err != nil {
 			return fmt.Errorf("write summary: %w", err)
 		}
 	}
@@ -218,16 +215,86 @@ func runRules(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	return nil
 }
 
-func newExecutor(c *elasticsearch.Client, log zerolog.Logger, space string, o runOptions) *detect.Executor {
-	return &detect.Executor{
-		Searcher: esquery.NewRunner(c, esquery.RunnerConfig{MaxResponseBytes: o.maxResponseBytes, Logger: log}),
-		Alerts: alerts.NewWriter(c, alerts.WriterConfig{
-			Alias: mappings.AlertsAlias(space), Refresh: "wait_for", Logger: log,
-		}),
-		FieldCaps: fieldCapsFunc(c),
-		Logger:    log,
-		Clock:     time.Now,
+// runTick is `esrule run` without --at: one tick of serve for every selected
+// rule (every slot from the rule's checkpoint to the latest completed slot,
+// catch-up and gap reporting included, under the rule's lease), then one
+// delivery round of the notification actions, so that a CronJob notifies
+// too. It prints one JSON summary line per slot executed one by one and
+// fails (exit 1) if any execution failed. A rule whose lease another
+// replica holds is skipped (logged).
+func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer) error {
+	log, err := g.logger()
+	if err != nil {
+		return err
 	}
+	rules, err := g.loadRules(log)
+	if err != nil {
+		return err
+	}
+	startFrom, err := o.tick.validate()
+	if err != nil {
+		return err
+	}
+	actions, err := o.notify.loadActions()
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	enc := newJSONEncoder(stdout)
+	var writeErr error
+	e, err := g.newEngine(log, engine.Config{
+		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Refresh: "wait_for",
+		Timeout: o.tick.timeout,
+		OnSlot: func(res detect.Result, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e := enc.Encode(detect.Summarize(res, err)); e != nil && writeErr == nil {
+				writeErr = fmt.Errorf("write summary: %w", e)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	spaces := engine.Spaces(rules)
+	if err := e.Ensure(ctx, spaces); err != nil {
+		return err
+	}
+	owner := o.tick.ownerID()
+	s, err := e.Scheduler(schedule.Config{
+		Rules: rules, Owner: owner, LeaseTTL: o.tick.leaseTTL, MaxCatchup: o.tick.maxCatchup, StartFrom: startFrom,
+	})
+	if err != nil {
+		return asUsage(err)
+	}
+	reports, err := s.Tick(ctx)
+	for _, rep := range reports {
+		ev := log.Info().Str("rule_id", rep.RuleID).Int("slots_executed", rep.Executed).Bool("lease_held_elsewhere", rep.LeaseHeld)
+		if rep.Checkpoint != nil {
+			ev = ev.Time("checkpoint", *rep.Checkpoint)
+		}
+		ev.Msg("tick done")
+	}
+	if derr := e.DeliverOnce(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces); derr != nil {
+		log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
+	}
+	if err != nil {
+		failed := 0
+		for _, rep := range reports {
+			if rep.Err != nil {
+				failed++
+			}
+		}
+		return fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err)
+	}
+	return writeErr
+}
+
+// newJSONEncoder writes JSON lines without HTML escaping.
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // writeAlerts prints would-be alerts as NDJSON, one search-hit-like object each.
@@ -243,12 +310,4 @@ func writeAlerts(enc *json.Encoder, index string, as []alerts.Alert) error {
 		}
 	}
 	return nil
-}
-
-func logSummary(log zerolog.Logger, s runSummary) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return
-	}
-	log.Info().RawJSON("summary", b).Str("rule_id", s.RuleID).Msg("dry run summary")
 }

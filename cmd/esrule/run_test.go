@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -23,6 +22,8 @@ func TestRunRejectsUnalignedSlot(t *testing.T) {
 func TestSlotsFor(t *testing.T) {
 	five := &rule.Rule{RuleID: "five", Interval: "5m", HistoryWindowStart: "now-7d"}
 	hour := &rule.Rule{RuleID: "hour", Interval: "1h", HistoryWindowStart: "now-7d"}
+	require.NoError(t, five.Normalize())
+	require.NoError(t, hour.Normalize())
 	now := time.Date(2024, 5, 1, 10, 7, 30, 0, time.UTC)
 
 	slots, err := slotsFor([]*rule.Rule{five, hour}, "", now)
@@ -36,19 +37,3 @@ func TestSlotsFor(t *testing.T) {
 	_, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01T10:05:00Z", now)
 	require.ErrorContains(t, err, "not a slot of rule hour")
 }
-
-func TestSummarize(t *testing.T) {
-	slot := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	res := detect.Result{RuleID: "r", Slot: slot, TermsChecked: 3, NewTerms: 1, AlertsCreated: 1,
-		Took: 1500 * time.Millisecond, ESTook: 20 * time.Millisecond, Requests: 5}
-	s := summarize(res, nil)
-	require.Equal(t, "succeeded", s.Status)
-	require.Equal(t, int64(1500), s.TookMs)
-	s = summarize(res, errTest("boom"))
-	require.Equal(t, "failed", s.Status)
-	require.Equal(t, "boom", s.Error)
-}
-
-type errTest string
-
-func (e errTest) Error() string { return string(e) }

@@ -3,28 +3,24 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/endpoints"
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
-	"github.com/esrule/esrule/state"
 )
-
-func init() { registerCommand(newServeCommand) }
 
 // serveOptions are the flags of `esrule serve`.
 type serveOptions struct {
@@ -58,12 +54,11 @@ SIGTERM or SIGINT stops new executions; the running one may finish within
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, g, o, time.Now)
+			return serve(ctx, g, o)
 		},
 	}
 	f := cmd.Flags()
 	o.addFlags(f)
-	o.addMaxResponseBytes(f)
 	o.notify.addFlags(f)
 	f.StringVar(&o.listen, "listen", ":8080", "address of the /healthz, /readyz and /metrics endpoints")
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", schedule.DefaultShutdownGrace,
@@ -98,7 +93,7 @@ func parseSchedules(values []string, rules []*rule.Rule) (map[string]cron.Schedu
 	return out, nil
 }
 
-func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() time.Time) error {
+func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	log, err := g.logger()
 	if err != nil {
 		return err
@@ -121,38 +116,36 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 	if o.shutdownGrace < 0 || o.delay < 0 {
 		return usagef("--shutdown-grace and --schedule-delay must not be negative")
 	}
-	if _, err := o.notify.loadActions(); err != nil {
-		return err
-	}
-	c, err := g.es.client()
+	actions, err := o.notify.loadActions()
 	if err != nil {
 		return err
 	}
 	m := metrics.New()
-	c.Transport = m.Performer(c.Transport)
 	for _, r := range rules {
 		m.InitRule(r.RuleID)
 	}
+	e, err := g.newEngine(log, engine.Config{
+		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes, Refresh: "wait_for",
+		Timeout: o.timeout, Metrics: m,
+	})
+	if err != nil {
+		return err
+	}
 	owner := o.ownerID()
-	spaces := rulesSpaces(rules)
-	runner := newSpaceRunner(c, log, spaces, o.maxResponseBytes)
-	s, err := schedule.New(schedule.Config{
-		Rules: rules, Store: state.NewStore(c, o.stateIndex), Runner: runner,
-		Execute: catchupExecute(c, log, o.tickOptions, spaces, runner),
-		Clock:   now, Owner: owner, LeaseTTL: o.leaseTTL, Timeout: o.timeout, MaxCatchup: o.maxCatchup,
-		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true,
-		ShutdownGrace: o.shutdownGrace, Logger: log, Observer: m,
+	s, err := e.Scheduler(schedule.Config{
+		Rules: rules, Owner: owner, LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup,
+		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true, ShutdownGrace: o.shutdownGrace,
 	})
 	if err != nil {
 		return asUsage(err)
 	}
 
-	ready := &readiness{c: c, rules: len(rules)}
+	ready := endpoints.NewReadiness(e.Client(), len(rules))
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usagef("--listen %s: %w", o.listen, err)
 	}
-	srv := &http.Server{Handler: serveMux(ready, m), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: endpoints.Mux(ready, m.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Msg("http server stopped")
@@ -161,37 +154,36 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions, now func() tim
 	defer shutdownHTTP(srv, log)
 	log.Info().Str("listen", ln.Addr().String()).Str("owner", owner).Int("rules", len(rules)).Msg("serving")
 
-	if err := installWithRetry(ctx, c, spaces, o.stateIndex, ready, log); err != nil {
+	spaces := engine.Spaces(rules)
+	if err := installWithRetry(ctx, e, spaces, ready, log); err != nil {
 		return nil // shutdown before the indices could be installed
 	}
-	d, waitNotify, err := startNotifications(ctx, o.notify, c, spaces, owner, m.Registry, log, now)
+	waitNotify, err := e.StartNotifications(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	defer waitNotify()
-	for _, ex := range runner {
-		ex.Alerts = d.Waking(ex.Alerts) // wakes the delivery loop with the ids just created
-	}
 	return s.Serve(ctx)
 }
 
 // installWithRetry installs missing indices, retrying with backoff while
 // Elasticsearch is unreachable; /readyz says why it is not ready meanwhile.
 // It returns an error only when ctx ends first.
-func installWithRetry(ctx context.Context, c *elasticsearch.Client, spaces []string, stateIndex string, ready *readiness, log zerolog.Logger) error {
+func installWithRetry(ctx context.Context, e *engine.Engine, spaces []string, ready *endpoints.Readiness, log zerolog.Logger) error {
 	wait := time.Second
 	for {
-		err := ensureMappings(ctx, c, spaces, stateIndex)
+		err := e.Ensure(ctx, spaces)
+		ready.SetInstalled(err)
 		if err == nil {
-			ready.setInstalled(nil)
 			return nil
 		}
-		ready.setInstalled(err)
-		log.Warn().Err(err).Dur("retry_in", wait).Msg("indices not installed, will retry")
+		log.Warn().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("indices not installed, will retry")
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
-		case <-time.After(wait):
+		case <-t.C:
 		}
 		wait = min(2*wait, 30*time.Second)
 	}
@@ -203,63 +195,4 @@ func shutdownHTTP(srv *http.Server, log zerolog.Logger) {
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn().Err(err).Msg("http server shutdown")
 	}
-}
-
-func serveMux(ready *readiness, m *metrics.Metrics) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready.check(r.Context()); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", m.Handler())
-	return mux
-}
-
-// readiness answers /readyz: Elasticsearch reachable, indices installed,
-// rules loaded.
-type readiness struct {
-	c     *elasticsearch.Client
-	rules int
-
-	mu         sync.Mutex
-	installed  bool
-	installErr error
-}
-
-func (r *readiness) setInstalled(err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.installed, r.installErr = err == nil, err
-}
-
-func (r *readiness) check(ctx context.Context) error {
-	if r.rules == 0 {
-		return errors.New("no rules loaded")
-	}
-	r.mu.Lock()
-	installed, installErr := r.installed, r.installErr
-	r.mu.Unlock()
-	if !installed {
-		if installErr == nil {
-			return errors.New("installing index templates and indices")
-		}
-		return fmt.Errorf("index templates and indices not installed: %w", installErr)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	res, err := r.c.Cluster.Health(r.c.Cluster.Health.WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("elasticsearch unreachable: %w", err)
-	}
-	res.Body.Close()
-	if res.IsError() {
-		return fmt.Errorf("elasticsearch unreachable: status %d", res.StatusCode)
-	}
-	return nil
 }

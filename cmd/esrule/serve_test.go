@@ -2,15 +2,11 @@ package main
 
 import (
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -78,32 +74,4 @@ func TestOwnerID(t *testing.T) {
 	require.NotEqual(t, a, b, "a random suffix tells processes apart")
 	o.owner = "pod-1"
 	require.Equal(t, "pod-1", o.ownerID())
-}
-
-func TestServeEndpoints(t *testing.T) {
-	m := metrics.New()
-	m.InitRule("r1")
-	get := func(ready *readiness, path string) (int, string) {
-		rec := httptest.NewRecorder()
-		serveMux(ready, m).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		return rec.Code, rec.Body.String()
-	}
-	code, _ := get(&readiness{rules: 1}, "/healthz")
-	require.Equal(t, http.StatusOK, code)
-
-	code, body := get(&readiness{rules: 0}, "/readyz")
-	require.Equal(t, http.StatusServiceUnavailable, code)
-	require.Contains(t, body, "no rules loaded")
-
-	r := &readiness{rules: 1}
-	code, body = get(r, "/readyz")
-	require.Equal(t, http.StatusServiceUnavailable, code)
-	require.Contains(t, body, "installing index templates")
-	r.setInstalled(errors.New("403 forbidden"))
-	_, body = get(r, "/readyz")
-	require.Contains(t, body, "403 forbidden")
-
-	code, body = get(r, "/metrics")
-	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.Contains(body, `esrule_executions_total{result="success",rule_id="r1"} 0`), body)
 }

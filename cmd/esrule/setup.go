@@ -8,8 +8,6 @@ import (
 	"github.com/esrule/esrule/mappings"
 )
 
-func init() { registerCommand(newSetupCommand) }
-
 func newSetupCommand(g *globalOptions) *cobra.Command {
 	var (
 		space         string

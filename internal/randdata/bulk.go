@@ -9,12 +9,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // Install creates the dataset's indices with their explicit mapping and loads
 // its events with refresh, so they are searchable when it returns.
-func (d Dataset) Install(ctx context.Context, c *elasticsearch.Client) error {
+func (d Dataset) Install(ctx context.Context, c esapi.Transport) error {
 	names := make([]string, 0, len(d.Indices))
 	for name := range d.Indices {
 		names = append(names, name)
@@ -29,12 +29,12 @@ func (d Dataset) Install(ctx context.Context, c *elasticsearch.Client) error {
 }
 
 // CreateIndex creates one index with the given body.
-func CreateIndex(ctx context.Context, c *elasticsearch.Client, name string, body map[string]any) error {
+func CreateIndex(ctx context.Context, c esapi.Transport, name string, body map[string]any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("encode index body for %s: %w", name, err)
 	}
-	res, err := c.Indices.Create(name, c.Indices.Create.WithContext(ctx), c.Indices.Create.WithBody(bytes.NewReader(b)))
+	res, err := esapi.IndicesCreateRequest{Index: name, Body: bytes.NewReader(b)}.Do(ctx, c)
 	if err != nil {
 		return fmt.Errorf("create index %s: %w", name, err)
 	}
@@ -51,7 +51,7 @@ const loadChunk = 5000
 
 // Load indexes the events with their _id through plain _bulk requests
 // (refresh=true on each) and fails on the first item that was not indexed.
-func Load(ctx context.Context, c *elasticsearch.Client, events []Event) error {
+func Load(ctx context.Context, c esapi.Transport, events []Event) error {
 	for start := 0; start < len(events); start += loadChunk {
 		end := min(start+loadChunk, len(events))
 		if err := loadBatch(ctx, c, events[start:end]); err != nil {
@@ -71,7 +71,7 @@ type bulkResponse struct {
 	} `json:"items"`
 }
 
-func loadBatch(ctx context.Context, c *elasticsearch.Client, events []Event) error {
+func loadBatch(ctx context.Context, c esapi.Transport, events []Event) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, e := range events {
@@ -83,7 +83,7 @@ func loadBatch(ctx context.Context, c *elasticsearch.Client, events []Event) err
 			return fmt.Errorf("encode document %s/%s: %w", e.Index, e.ID, err)
 		}
 	}
-	res, err := c.Bulk(&buf, c.Bulk.WithContext(ctx), c.Bulk.WithRefresh("true"))
+	res, err := esapi.BulkRequest{Body: &buf, Refresh: "true"}.Do(ctx, c)
 	if err != nil {
 		return fmt.Errorf("send bulk of %d documents: %w", len(events), err)
 	}

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/esrule/esrule/internal/oracle"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/internal/oracle"
 )
 
 // oracleParams converts a dataset's rule into the oracle's parameters.

@@ -1,4 +1,4 @@
-package esquery
+package esclient
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esquery"
 )
 
 // fakeResponse is one canned HTTP response.
@@ -52,17 +53,16 @@ func (f *fakeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-func newTestRunner(t *testing.T, cfg RunnerConfig, responses ...fakeResponse) (*Runner, *fakeTransport) {
+func newTestRunner(t *testing.T, cfg Config, responses ...fakeResponse) (*Client, *fakeTransport) {
 	t.Helper()
 	ft := &fakeTransport{responses: responses}
-	c, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: []string{"http://es.test:9200"}, Transport: ft, DisableRetry: true,
-	})
-	require.NoError(t, err)
+	cfg.Addresses, cfg.Transport = []string{"http://es.test:9200"}, ft
 	if cfg.Backoff == nil {
 		cfg.Backoff = func(int) time.Duration { return time.Millisecond }
 	}
-	return NewRunner(c, cfg), ft
+	c, err := New(cfg)
+	require.NoError(t, err)
+	return c, ft
 }
 
 const okBody = `{"took":7,"timed_out":false,"_shards":{"total":2,"successful":2,"skipped":0,"failed":0},
@@ -83,14 +83,14 @@ func TestRunnerSearch(t *testing.T) {
 
 	cases := []struct {
 		name      string
-		cfg       RunnerConfig
+		cfg       Config
 		responses []fakeResponse
 		requests  int
-		check     func(t *testing.T, resp Response, err error)
+		check     func(t *testing.T, resp esquery.Response, err error)
 	}{
 		{
 			name: "ok", responses: []fakeResponse{{200, okBody, nil}}, requests: 1,
-			check: func(t *testing.T, resp Response, err error) {
+			check: func(t *testing.T, resp esquery.Response, err error) {
 				require.NoError(t, err)
 				require.Equal(t, int64(7), resp.Took)
 				require.Equal(t, 2, resp.Shards)
@@ -100,31 +100,30 @@ func TestRunnerSearch(t *testing.T) {
 		},
 		{
 			name: "429 then ok", responses: []fakeResponse{{429, overloaded, nil}, {200, okBody, nil}}, requests: 2,
-			check: func(t *testing.T, resp Response, err error) {
+			check: func(t *testing.T, resp esquery.Response, err error) {
 				require.NoError(t, err)
 				require.Equal(t, int64(7), resp.Took)
 			},
 		},
 		{
 			name: "transport error then ok", responses: []fakeResponse{{err: errors.New("connection refused")}, {200, okBody, nil}}, requests: 2,
-			check: func(t *testing.T, _ Response, err error) { require.NoError(t, err) },
+			check: func(t *testing.T, _ esquery.Response, err error) { require.NoError(t, err) },
 		},
 		{
-			name: "5xx exhausted", cfg: RunnerConfig{MaxAttempts: 3},
+			name: "5xx exhausted", cfg: Config{MaxRetries: 2},
 			responses: []fakeResponse{{503, unavailable, nil}, {503, unavailable, nil}, {503, unavailable, nil}, {200, okBody, nil}},
 			requests:  3,
-			check: func(t *testing.T, _ Response, err error) {
-				require.ErrorContains(t, err, "gave up after 3 attempts")
+			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorContains(t, err, "primary shard is not active")
-				var se *SearchError
+				var se *Error
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, 503, se.Status)
 			},
 		},
 		{
 			name: "shard failure in a 200", responses: []fakeResponse{{200, shardFailure, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) {
-				var se *SearchError
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				var se *Error
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, []ShardFailure{{Index: "logs-okta-1", Shard: 1, Type: "query_shard_exception", Reason: "No mapping found for [x]"}}, se.Shards)
 				require.ErrorContains(t, err, "[index logs-okta-1 shard 1] query_shard_exception: No mapping found for [x]")
@@ -132,43 +131,49 @@ func TestRunnerSearch(t *testing.T) {
 		},
 		{
 			name: "timed out", responses: []fakeResponse{{200, timedOut, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) { require.ErrorIs(t, err, ErrTimedOut) },
+			check: func(t *testing.T, _ esquery.Response, err error) { require.ErrorIs(t, err, ErrTimedOut) },
 		},
 		{
 			name: "all shards failed is not retried and names the shard", responses: []fakeResponse{{400, allShards, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) {
-				require.True(t, IsTooManyClauses(err))
-				require.False(t, IsTooLarge(err))
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				require.ErrorIs(t, err, esquery.ErrTooManyClauses)
+				require.NotErrorIs(t, err, esquery.ErrTooLarge)
 				require.ErrorContains(t, err, "index logs-okta-1 shard 0")
 			},
 		},
 		{
 			name: "circuit breaker is too large, not retried", responses: []fakeResponse{{429, breaker, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) { require.True(t, IsTooLarge(err)) },
+			check: func(t *testing.T, _ esquery.Response, err error) { require.ErrorIs(t, err, esquery.ErrTooLarge) },
 		},
 		{
-			name: "too large body", cfg: RunnerConfig{MaxResponseBytes: 64}, responses: []fakeResponse{{200, okBody, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) {
+			name: "too large body", cfg: Config{MaxResponseBytes: 64}, responses: []fakeResponse{{200, okBody, nil}}, requests: 1,
+			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorIs(t, err, ErrResponseTooLarge)
-				require.True(t, IsTooLarge(err))
+				require.ErrorIs(t, err, esquery.ErrTooLarge)
 			},
 		},
 		{
 			name: "truncated body", responses: []fakeResponse{{200, okBody[:60], nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) { require.ErrorContains(t, err, "decode search response") },
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				require.ErrorContains(t, err, "decode search response")
+			},
 		},
 		{
 			name: "non-JSON body", responses: []fakeResponse{{200, "<html>proxy error</html>", nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) { require.ErrorContains(t, err, "decode search response") },
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				require.ErrorContains(t, err, "decode search response")
+			},
 		},
 		{
 			name: "JSON that is not a search response", responses: []fakeResponse{{200, `{"acknowledged":true}`, nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) { require.ErrorContains(t, err, "not a search response") },
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				require.ErrorContains(t, err, "not a search response")
+			},
 		},
 		{
 			name: "non-JSON error body", responses: []fakeResponse{{404, "no handler", nil}}, requests: 1,
-			check: func(t *testing.T, _ Response, err error) {
-				var se *SearchError
+			check: func(t *testing.T, _ esquery.Response, err error) {
+				var se *Error
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, 404, se.Status)
 				require.Equal(t, "no handler", se.Reason)
@@ -178,7 +183,7 @@ func TestRunnerSearch(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r, ft := newTestRunner(t, tc.cfg, tc.responses...)
-			resp, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`))
+			resp, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`), nil)
 			tc.check(t, resp, err)
 			require.Len(t, ft.requests, tc.requests)
 		})
@@ -186,8 +191,8 @@ func TestRunnerSearch(t *testing.T) {
 }
 
 func TestRunnerRequest(t *testing.T) {
-	r, ft := newTestRunner(t, RunnerConfig{}, fakeResponse{200, okBody, nil})
-	_, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`))
+	r, ft := newTestRunner(t, Config{}, fakeResponse{200, okBody, nil})
+	_, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`), nil)
 	require.NoError(t, err)
 	req := ft.requests[0]
 	require.Equal(t, "/logs-okta*,filebeat-*/_search", req.URL.Path)
@@ -200,17 +205,17 @@ func TestRunnerRequest(t *testing.T) {
 
 func TestRunnerStopsRetryingOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r, ft := newTestRunner(t, RunnerConfig{Backoff: func(int) time.Duration { cancel(); return time.Hour }},
+	r, ft := newTestRunner(t, Config{Backoff: func(int) time.Duration { cancel(); return time.Hour }},
 		fakeResponse{503, `{"error":{"type":"x","reason":"y"},"status":503}`, nil}, fakeResponse{200, okBody, nil})
-	_, err := r.Search(ctx, []string{"i"}, []byte(`{}`))
+	_, err := r.Search(ctx, []string{"i"}, []byte(`{}`), nil)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Len(t, ft.requests, 1)
 }
 
 func TestRunnerLogsBodyHashNotBody(t *testing.T) {
 	var buf strings.Builder
-	r, _ := newTestRunner(t, RunnerConfig{Logger: zerolog.New(&buf).Level(zerolog.DebugLevel)}, fakeResponse{200, okBody, nil})
-	_, err := r.Search(context.Background(), []string{"i"}, []byte(`{"query":{"term":{"secret.field":"s3cr3t"}}}`))
+	r, _ := newTestRunner(t, Config{Logger: zerolog.New(&buf).Level(zerolog.DebugLevel)}, fakeResponse{200, okBody, nil})
+	_, err := r.Search(context.Background(), []string{"i"}, []byte(`{"query":{"term":{"secret.field":"s3cr3t"}}}`), nil)
 	require.NoError(t, err)
 	require.Contains(t, buf.String(), `"query_hash":"`)
 	require.NotContains(t, buf.String(), "s3cr3t")

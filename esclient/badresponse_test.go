@@ -1,4 +1,4 @@
-package esquery_test
+package esclient_test
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esquery"
 )
 
@@ -85,27 +85,25 @@ func TestRunnerBadResponses(t *testing.T) {
 		{"nginx 502 page", &cannedTransport{status: 502, body: text(nginx502), header: http.Header{"Content-Type": []string{"text/html"}}},
 			"elasticsearch status 502", nil, 3},
 		{"HTML 200 page without the product header", &cannedTransport{status: 200, body: text("<html>login</html>"), noProbe: true},
-			"not Elasticsearch", nil, 3},
-		{"huge body", &cannedTransport{status: 200, body: text(huge)}, "more than 1024 bytes", esquery.ErrResponseTooLarge, 1},
+			"not Elasticsearch", nil, 1},
+		{"huge body", &cannedTransport{status: 200, body: text(huge)}, "more than 1024 bytes", esclient.ErrResponseTooLarge, 1},
 		{"huge announced body", &cannedTransport{status: 200, body: text(huge), header: http.Header{"Content-Length": []string{"4096"}}},
-			"4096 bytes announced", esquery.ErrResponseTooLarge, 1},
+			"4096 bytes announced", esclient.ErrResponseTooLarge, 1},
 		{"connection cut mid-body", &cannedTransport{status: 200, body: func() io.ReadCloser {
 			return &cutReader{strings.NewReader(`{"took":1,"_shards":{"to`)}
-		}}, "read search response", nil, 3},
-		{"HTML 401 from a proxy", &cannedTransport{status: 401, body: text("<html>Unauthorized</html>")}, "elasticsearch status 401", nil, 1},
+		}}, "read response", nil, 3},
+		{"HTML 401 from a proxy", &cannedTransport{status: 401, body: text("<html>Unauthorized</html>")}, "requires authentication", nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := elasticsearch.NewClient(elasticsearch.Config{
-				Addresses: []string{"http://es.test:9200"}, Transport: tt.transport, DisableRetry: true,
+			r, err := esclient.New(esclient.Config{
+				Addresses: []string{"http://es.test:9200"}, Transport: tt.transport,
+				MaxResponseBytes: 1 << 10, MaxRetries: 2, Backoff: func(int) time.Duration { return 0 },
 			})
 			require.NoError(t, err)
-			r := esquery.NewRunner(c, esquery.RunnerConfig{
-				MaxResponseBytes: 1 << 10, MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 },
-			})
 			var resp esquery.Response
 			require.NotPanics(t, func() {
-				resp, err = r.Search(context.Background(), []string{"logs-*"}, []byte(`{"size":0}`))
+				resp, err = r.Search(context.Background(), []string{"logs-*"}, []byte(`{"size":0}`), nil)
 			})
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
@@ -127,9 +125,9 @@ func TestRunnerHugeErrorBodyIsShortened(t *testing.T) {
 		fmt.Fprintf(&page, "<p>line %d of a very long proxy error page</p>\n", i)
 	}
 	tr := &cannedTransport{status: 400, body: text(page.String())}
-	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{"http://es.test:9200"}, Transport: tr, DisableRetry: true})
+	c, err := esclient.New(esclient.Config{Addresses: []string{"http://es.test:9200"}, Transport: tr})
 	require.NoError(t, err)
-	_, err = esquery.NewRunner(c, esquery.RunnerConfig{}).Search(context.Background(), []string{"x"}, []byte(`{}`))
+	_, err = c.Search(context.Background(), []string{"x"}, []byte(`{}`), nil)
 	require.ErrorContains(t, err, "elasticsearch status 400")
 	require.Less(t, len(err.Error()), 1200)
 }

@@ -1,4 +1,4 @@
-package esquery
+package esclient
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/kql"
@@ -30,9 +29,9 @@ func (f *fieldCapsRoundTripper) RoundTrip(req *http.Request) (*http.Response, er
 	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(f.body)), Request: req}, nil
 }
 
-func newFieldCapsClient(t *testing.T, rt *fieldCapsRoundTripper) *elasticsearch.Client {
+func newFieldCapsClient(t *testing.T, rt *fieldCapsRoundTripper) *Client {
 	t.Helper()
-	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{"http://es.test:9200"}, Transport: rt})
+	c, err := New(Config{Addresses: []string{"http://es.test:9200"}, Transport: rt, MaxRetries: -1})
 	require.NoError(t, err)
 	return c
 }
@@ -78,9 +77,9 @@ func TestFieldCapsNoFieldsAsksNothing(t *testing.T) {
 func TestFieldCapsErrorResponse(t *testing.T) {
 	rt := &fieldCapsRoundTripper{status: 400, body: `{"error":{"root_cause":[],"type":"illegal_argument_exception","reason":"bad fields"},"status":400}`}
 	_, err := FieldCaps(context.Background(), newFieldCapsClient(t, rt), []string{"x"}, []string{"a"})
-	var fe *FieldCapsError
+	var fe *Error
 	require.ErrorAs(t, err, &fe)
-	require.Equal(t, &FieldCapsError{Status: 400, Type: "illegal_argument_exception", Reason: "bad fields"}, fe)
+	require.Equal(t, &Error{Status: 400, Type: "illegal_argument_exception", Reason: "bad fields"}, fe)
 	require.Contains(t, err.Error(), "field caps of x")
 
 	rt = &fieldCapsRoundTripper{status: 502, body: `bad gateway`}

@@ -1,0 +1,79 @@
+// Package endpoints serves esrule serve's HTTP endpoints: /healthz (the
+// process is alive), /readyz (Elasticsearch reachable, indices installed,
+// rules loaded) and /metrics.
+package endpoints
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/esrule/esrule/esclient"
+)
+
+// Mux routes the endpoints; metrics serves /metrics.
+func Mux(ready *Readiness, metrics http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready.Check(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", metrics)
+	return mux
+}
+
+// Readiness answers /readyz: Elasticsearch reachable, indices installed,
+// rules loaded.
+type Readiness struct {
+	t     esapi.Transport
+	rules int
+
+	mu         sync.Mutex
+	installed  bool
+	installErr error
+}
+
+// NewReadiness returns the readiness of a process with rules rules over t.
+func NewReadiness(t esapi.Transport, rules int) *Readiness {
+	return &Readiness{t: t, rules: rules}
+}
+
+// SetInstalled records the outcome of the last attempt to install the indices.
+func (r *Readiness) SetInstalled(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.installed, r.installErr = err == nil, err
+}
+
+// Check returns nil when the process is ready, else why it is not.
+func (r *Readiness) Check(ctx context.Context) error {
+	if r.rules == 0 {
+		return errors.New("no rules loaded")
+	}
+	r.mu.Lock()
+	installed, installErr := r.installed, r.installErr
+	r.mu.Unlock()
+	if !installed {
+		if installErr == nil {
+			return errors.New("installing index templates and indices")
+		}
+		return fmt.Errorf("index templates and indices not installed: %w", installErr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := esclient.Call(ctx, r.t, esapi.ClusterHealthRequest{}); err != nil {
+		return fmt.Errorf("elasticsearch unreachable: %w", err)
+	}
+	return nil
+}
