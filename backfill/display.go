@@ -78,7 +78,7 @@ func (d *logDisplay) Update(p Progress) {
 		Int("alerts_duplicate", p.AlertsDuplicate).Int("replayed_slots", p.ReplayedSlots)
 	if p.Phase == "write" && p.SlotsDone > 0 && p.SlotsDone < p.SlotsTotal {
 		elapsed := now.Sub(d.started)
-		ev = ev.Int64("eta_ms", (time.Duration(float64(elapsed)/float64(p.SlotsDone)*float64(p.SlotsTotal-p.SlotsDone))).Milliseconds())
+		ev = ev.Int64("eta_ms", (time.Duration(float64(elapsed) / float64(p.SlotsDone) * float64(p.SlotsTotal-p.SlotsDone))).Milliseconds())
 	}
 	ev.Msg("backfill progress")
 }
