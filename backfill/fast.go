@@ -2,11 +2,9 @@ package backfill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/esrule/esrule/detect"
@@ -198,20 +196,4 @@ func skipBefore(recs []record, i, j int) int {
 		i++
 	}
 	return i
-}
-
-// jsTerms converts term values to what Kibana holds after JSON.parse (as the
-// executor does): numbers become float64; strings and booleans stay.
-func jsTerms(k esquery.Key) []any {
-	out := make([]any, len(k))
-	for i, v := range k {
-		if n, ok := v.(json.Number); ok {
-			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
-				out[i] = f
-				continue
-			}
-		}
-		out[i] = v
-	}
-	return out
 }

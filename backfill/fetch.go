@@ -90,8 +90,8 @@ func (f *fetcher) body(recs []record) ([]byte, error) {
 
 // fetch returns the document of each record (nil where none was found), in
 // order, halving the request on too-large responses (D6).
-func (f *fetcher) fetch(ctx context.Context, recs []record) ([]*esquery.Hit, error) {
-	out := make([]*esquery.Hit, 0, len(recs))
+func (f *fetcher) fetch(ctx context.Context, recs []record) ([]*esquery.TopHit, error) {
+	out := make([]*esquery.TopHit, 0, len(recs))
 	size := len(recs)
 	for i := 0; i < len(recs); {
 		n := min(size, len(recs)-i)
@@ -109,7 +109,7 @@ func (f *fetcher) fetch(ctx context.Context, recs []record) ([]*esquery.Hit, err
 	return out, nil
 }
 
-func (f *fetcher) fetchOnce(ctx context.Context, recs []record) ([]*esquery.Hit, error) {
+func (f *fetcher) fetchOnce(ctx context.Context, recs []record) ([]*esquery.TopHit, error) {
 	body, err := f.body(recs)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (f *fetcher) fetchOnce(ctx context.Context, recs []record) ([]*esquery.Hit,
 	if len(buckets) != len(recs) {
 		return nil, fmt.Errorf("fetch alert documents: %d buckets for %d first occurrences", len(buckets), len(recs))
 	}
-	out := make([]*esquery.Hit, len(recs))
+	out := make([]*esquery.TopHit, len(recs))
 	for i, b := range buckets {
 		out[i] = b.Doc
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esquery"
 )
 
 // pipeline overlaps fetching and building the next batches of alert
@@ -232,7 +233,7 @@ func (p *pipeline) build(recs []record) ([]alerts.Alert, error) {
 		if opts.ExecutionType == alerts.ExecutionManual {
 			opts.IntendedTimestamp = slot
 		}
-		a, err := p.builder.Build(alerts.Hit{Index: h.Index, ID: h.ID, Source: h.Source, Fields: h.Fields}, jsTerms(rc.key), opts)
+		a, err := p.builder.Build(alerts.Hit{Index: h.Index, ID: h.ID, Source: h.Source, Fields: h.Fields}, esquery.JSValues(rc.key), opts)
 		if err != nil {
 			return nil, fmt.Errorf("build alert for document %s/%s: %w", h.Index, h.ID, err)
 		}

@@ -306,7 +306,7 @@ func (x *execution) coverage(ctx context.Context) (Coverage, error) {
 
 // candidate is one (document, new terms) pair that may become an alert.
 type candidate struct {
-	hit   esquery.Hit
+	hit   esquery.TopHit
 	terms esquery.Key
 }
 

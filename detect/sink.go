@@ -2,9 +2,7 @@ package detect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/esquery"
@@ -67,7 +65,7 @@ func (s *alertSink) offerChunk(ctx context.Context, chunk []candidate) (bool, er
 	ids := make([]string, 0, len(chunk))
 	seen := make(map[string]bool, len(chunk))
 	for _, c := range chunk {
-		terms := jsTerms(c.terms)
+		terms := esquery.JSValues(c.terms)
 		id := alerts.ID(c.hit.Index, c.hit.ID, s.opts.Space, s.x.r.SavedObjectID(), terms)
 		if seen[id] {
 			continue
@@ -163,20 +161,4 @@ func (s *alertSink) write(ctx context.Context, ps []pending) error {
 	s.x.res.AlertsDuplicate += wr.Duplicate
 	s.used += wr.Created
 	return nil
-}
-
-// jsTerms converts term values to what Kibana holds after JSON.parse:
-// numbers become float64 (JS numbers); strings and booleans stay.
-func jsTerms(k esquery.Key) []any {
-	out := make([]any, len(k))
-	for i, v := range k {
-		if n, ok := v.(json.Number); ok {
-			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
-				out[i] = f
-				continue
-			}
-		}
-		out[i] = v
-	}
-	return out
 }

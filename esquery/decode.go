@@ -14,8 +14,8 @@ import (
 // request asked for (Kibana: "Aggregations were missing on ... search result").
 var ErrMissingAggregations = errors.New("aggregations missing from search response")
 
-// Hit is one document returned by a top_hits aggregation.
-type Hit struct {
+// TopHit is one document returned by a top_hits aggregation.
+type TopHit struct {
 	Index  string
 	ID     string
 	Source map[string]any
@@ -36,7 +36,7 @@ type Bucket struct {
 	FirstSeen    int64
 	HasFirstSeen bool
 	// Doc is the oldest document of the bucket, when the request fetched one.
-	Doc *Hit
+	Doc *TopHit
 }
 
 // Page is one decoded composite page. AfterKey is nil when the response had
@@ -228,8 +228,8 @@ func withoutPrimary(rb rawBucket) *topHitsAgg {
 	return rb.WithoutPrimary.Docs
 }
 
-func decodeHit(rh rawHit) (Hit, error) {
-	h := Hit{Index: rh.Index, ID: rh.ID, Source: rh.Source, Fields: rh.Fields, SortMillis: math.MaxInt64}
+func decodeHit(rh rawHit) (TopHit, error) {
+	h := TopHit{Index: rh.Index, ID: rh.ID, Source: rh.Source, Fields: rh.Fields, SortMillis: math.MaxInt64}
 	if len(rh.Sort) > 0 {
 		s := string(bytes.TrimSpace(rh.Sort[0]))
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -333,4 +333,21 @@ func TermsBucketIDs(b Bucket) []string {
 		ids = append(ids, "s:"+b.KeyAsString)
 	}
 	return ids
+}
+
+// JSValues converts term values to what Kibana holds after JSON.parse (the
+// new terms of an alert and its _id hash): numbers become float64 (JS
+// numbers); strings and booleans stay.
+func JSValues(k Key) []any {
+	out := make([]any, len(k))
+	for i, v := range k {
+		if n, ok := v.(json.Number); ok {
+			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+				out[i] = f
+				continue
+			}
+		}
+		out[i] = v
+	}
+	return out
 }

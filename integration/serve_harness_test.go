@@ -229,16 +229,16 @@ func startServe(t *testing.T, cfg schedule.Config) (stop func()) {
 }
 
 // ruleState reads the rule's state document directly from Elasticsearch.
-func (e *serveEnv) ruleState(t *testing.T) state.Rule {
+func (e *serveEnv) ruleState(t *testing.T) state.RuleState {
 	t.Helper()
-	var st state.Rule
+	var st state.RuleState
 	_, err := e.store.Get(context.Background(), state.RuleDocID(e.space, e.rule.SavedObjectID()), &st)
 	require.NoError(t, err)
 	return st
 }
 
 // waitCheckpoint waits until the rule's checkpoint reaches slot.
-func (e *serveEnv) waitCheckpoint(t *testing.T, slot time.Time, limit time.Duration) state.Rule {
+func (e *serveEnv) waitCheckpoint(t *testing.T, slot time.Time, limit time.Duration) state.RuleState {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {

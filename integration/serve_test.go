@@ -169,6 +169,6 @@ func TestIntegrationServeReplicas(t *testing.T) {
 // noRelease is a store whose lease releases are lost (a crashed replica).
 type noRelease struct{ *state.Store }
 
-func (n noRelease) ReleaseLease(_ context.Context, _, _ string, _ state.Rule, v state.Version, _ time.Time) (state.Version, error) {
+func (n noRelease) ReleaseLease(_ context.Context, _, _ string, _ state.RuleState, v state.Version, _ time.Time) (state.Version, error) {
 	return v, errors.New("replica crashed")
 }

@@ -19,7 +19,7 @@ func TestIntegrationStateLease(t *testing.T) {
 	s := state.NewStore(c, uniqueName(t, "esrule-state-test"))
 	id := state.RuleDocID("default", "rule-1")
 	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	init := state.Rule{RuleID: "r1", RuleUUID: "rule-1", Space: "default"}
+	init := state.RuleState{RuleID: "r1", RuleUUID: "rule-1", Space: "default"}
 
 	r, v, err := s.AcquireLease(ctx, id, "replica-a", t0, time.Minute, init)
 	require.NoError(t, err)

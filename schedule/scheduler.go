@@ -24,8 +24,8 @@ import (
 type Store interface {
 	Get(ctx context.Context, id string, dst any) (state.Version, error)
 	Put(ctx context.Context, id string, doc any, v state.Version) (state.Version, error)
-	AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.Rule) (state.Rule, state.Version, error)
-	ReleaseLease(ctx context.Context, id, owner string, r state.Rule, v state.Version, now time.Time) (state.Version, error)
+	AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.RuleState) (state.RuleState, state.Version, error)
+	ReleaseLease(ctx context.Context, id, owner string, r state.RuleState, v state.Version, now time.Time) (state.Version, error)
 }
 
 // Observer receives what the scheduler does, for metrics; *metrics.Metrics is one.

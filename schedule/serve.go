@@ -87,7 +87,7 @@ func (s *Scheduler) releaseAll(ctx context.Context) {
 	defer cancel()
 	for _, r := range s.cfg.Rules {
 		id := state.RuleDocID(r.Space, r.SavedObjectID())
-		var st state.Rule
+		var st state.RuleState
 		v, err := s.cfg.Store.Get(ctx, id, &st)
 		if err == nil && st.Lease != nil && st.Lease.Owner == s.cfg.Owner {
 			_, err = s.cfg.Store.ReleaseLease(ctx, id, s.cfg.Owner, st, v, s.cfg.Clock())

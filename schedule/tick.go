@@ -57,7 +57,7 @@ type ruleTick struct {
 	interval time.Duration
 	ttl      time.Duration
 	now      time.Time
-	st       state.Rule
+	st       state.RuleState
 	v        state.Version
 }
 
@@ -66,7 +66,7 @@ func (s *Scheduler) startTick(ctx context.Context, r *rule.Rule) (*ruleTick, err
 	iv := r.Timing.Interval
 	t.interval, t.ttl = iv, s.cfg.leaseTTL(iv)
 	t.id = state.RuleDocID(r.Space, r.SavedObjectID())
-	init := state.Rule{RuleID: r.RuleID, RuleUUID: r.SavedObjectID(), RuleName: r.Name, Space: r.Space}
+	init := state.RuleState{RuleID: r.RuleID, RuleUUID: r.SavedObjectID(), RuleName: r.Name, Space: r.Space}
 	var err error
 	t.st, t.v, err = s.cfg.Store.AcquireLease(ctx, t.id, s.cfg.Owner, t.now, t.ttl, init)
 	if err != nil {

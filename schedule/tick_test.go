@@ -57,7 +57,7 @@ func (m *memStore) Put(_ context.Context, id string, doc any, v state.Version) (
 	return state.Version{SeqNo: m.seq[id], PrimaryTerm: 1}, nil
 }
 
-func (m *memStore) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.Rule) (state.Rule, state.Version, error) {
+func (m *memStore) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.RuleState) (state.RuleState, state.Version, error) {
 	r := init
 	v, err := m.Get(ctx, id, &r)
 	if err != nil {
@@ -74,7 +74,7 @@ func (m *memStore) AcquireLease(ctx context.Context, id, owner string, now time.
 	return r, nv, err
 }
 
-func (m *memStore) ReleaseLease(ctx context.Context, id, owner string, r state.Rule, v state.Version, _ time.Time) (state.Version, error) {
+func (m *memStore) ReleaseLease(ctx context.Context, id, owner string, r state.RuleState, v state.Version, _ time.Time) (state.Version, error) {
 	if r.Lease == nil || r.Lease.Owner != owner {
 		return v, nil
 	}
@@ -82,9 +82,9 @@ func (m *memStore) ReleaseLease(ctx context.Context, id, owner string, r state.R
 	return m.Put(ctx, id, r, v)
 }
 
-func (m *memStore) rule(t *testing.T, r *rule.Rule) state.Rule {
+func (m *memStore) rule(t *testing.T, r *rule.Rule) state.RuleState {
 	t.Helper()
-	var st state.Rule
+	var st state.RuleState
 	_, err := m.Get(context.Background(), state.RuleDocID("default", r.SavedObjectID()), &st)
 	require.NoError(t, err)
 	return st

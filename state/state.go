@@ -22,8 +22,8 @@ var ErrConflict = errors.New("state changed concurrently")
 // ErrLeaseHeld means another owner holds an unexpired lease on the rule.
 var ErrLeaseHeld = errors.New("lease held by another replica")
 
-// Rule is the state document of one rule. Times are UTC.
-type Rule struct {
+// RuleState is the state document of one rule. Times are UTC.
+type RuleState struct {
 	RuleID            string     `json:"rule_id"`
 	RuleUUID          string     `json:"rule_uuid"`
 	RuleName          string     `json:"rule_name,omitempty"`

@@ -103,11 +103,11 @@ func (s *Store) Put(ctx context.Context, id string, doc any, v Version) (Version
 // owner until now+ttl. It returns ErrLeaseHeld when another owner holds an
 // unexpired lease or wins the race for it. The returned state and Version are
 // what the caller updates when the execution ends.
-func (s *Store) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init Rule) (Rule, Version, error) {
+func (s *Store) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init RuleState) (RuleState, Version, error) {
 	r := init
 	v, err := s.Get(ctx, id, &r)
 	if err != nil {
-		return Rule{}, Version{}, err
+		return RuleState{}, Version{}, err
 	}
 	if r.Lease.Held(owner, now) {
 		return r, v, fmt.Errorf("acquire lease on %s (held by %s until %s): %w",
@@ -127,7 +127,7 @@ func (s *Store) AcquireLease(ctx context.Context, id, owner string, now time.Tim
 
 // ReleaseLease clears owner's lease, keeping everything else, if the state is
 // still at version v.
-func (s *Store) ReleaseLease(ctx context.Context, id, owner string, r Rule, v Version, now time.Time) (Version, error) {
+func (s *Store) ReleaseLease(ctx context.Context, id, owner string, r RuleState, v Version, now time.Time) (Version, error) {
 	if r.Lease == nil || r.Lease.Owner != owner {
 		return v, nil
 	}
