@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/esclient"
 )
 
 const nginx502 = `<html>
@@ -72,7 +72,7 @@ func badCases() []badCase {
 		{"not JSON", &cannedTransport{status: 200, body: text("hello, world")}, "hello, world", 3},
 		{"truncated JSON", &cannedTransport{status: 200, body: text(`{"took":3,"errors":false,"items":[{"create":{"_id":"a","sta`)}, "unexpected end of JSON input", 3},
 		{"nginx 502 page", &cannedTransport{status: 502, body: text(nginx502)}, "502 Bad Gateway", 3},
-		{"HTML 200 page without the product header", &cannedTransport{status: 200, body: text("<html>login</html>"), noProbe: true}, "not Elasticsearch", 3},
+		{"HTML 200 page without the product header", &cannedTransport{status: 200, body: text("<html>login</html>"), noProbe: true}, "not Elasticsearch", 1},
 		{"huge non-JSON body", &cannedTransport{status: 200, body: text(strings.Repeat("<div>", 1<<20))}, "<div><div>", 3},
 		{"connection cut mid-body", &cannedTransport{status: 200, body: func() io.ReadCloser {
 			return &cutReader{strings.NewReader(`{"took":1,"items":[`)}
@@ -83,8 +83,8 @@ func badCases() []badCase {
 
 func newWriter(t *testing.T, tr http.RoundTripper) *alerts.Writer {
 	t.Helper()
-	c, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: []string{"http://es.test:9200"}, Transport: tr, DisableRetry: true,
+	c, err := esclient.New(esclient.Config{
+		Addresses: []string{"http://es.test:9200"}, Transport: tr, MaxRetries: 2, Backoff: func(int) time.Duration { return 0 },
 	})
 	require.NoError(t, err)
 	return alerts.NewWriter(c, alerts.WriterConfig{

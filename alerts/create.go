@@ -31,9 +31,10 @@ type itemResult struct {
 }
 
 // Create writes alerts with one `create` action each, so that an existing _id
-// answers 409 and counts as a duplicate. Items (or whole requests) failing
-// with 429, 5xx, a transport error or an unreadable response are retried with
-// backoff up to MaxRetries times; other failures are permanent. Bodies are
+// answers 409 and counts as a duplicate. Items the bulk API rejected with 429
+// or 5xx (and every item of an unreadable response) are retried with backoff
+// up to MaxRetries times; a failed request is retried by the client
+// (esclient's policy), not here; other failures are permanent. Bodies are
 // split to stay under MaxBodyBytes. The error is a *BulkError listing every
 // alert that was not written, or the context's error.
 func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error) {
@@ -128,7 +129,7 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 	}
 	res, err := esapi.BulkRequest{Index: w.cfg.Alias, Body: bytes.NewReader(body.Bytes()), Refresh: w.cfg.Refresh}.Do(ctx, w.es)
 	if err != nil {
-		return all(outcomeRetry, 0, "transport_error", err.Error())
+		return all(outcomeFailed, 0, "transport_error", err.Error())
 	}
 	raw, readErr := readBody(res.Body)
 	if res.StatusCode >= 300 {
@@ -138,9 +139,6 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 			if t, r := errorCause(e.Error); t != "" {
 				typ, reason = t, r
 			}
-		}
-		if retryableStatus(res.StatusCode) {
-			return all(outcomeRetry, res.StatusCode, typ, reason)
 		}
 		return all(outcomeFailed, res.StatusCode, typ, reason)
 	}

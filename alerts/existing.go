@@ -14,7 +14,9 @@ const executionUUIDField = "kibana.alert.rule.execution.uuid"
 // Existing returns, for those ids that already exist behind the alias, their
 // kibana.alert.rule.execution.uuid ("" when the document has none). It runs
 // an ids query in chunks of 10,000 (Kibana's pre-check); a missing alias or
-// index means none exist. 429/5xx and transport errors are retried like Create.
+// index means none exist. Failed requests are retried by the client
+// (esclient's policy); an answer only this check can judge (partial results,
+// an unreadable body) is asked again here, up to MaxRetries times.
 func (w *Writer) Existing(ctx context.Context, ids []string) (map[string]string, error) {
 	found := map[string]string{}
 	for start := 0; start < len(ids); start += existingChunk {
@@ -63,14 +65,14 @@ func (w *Writer) searchIDs(ctx context.Context, body []byte, found map[string]st
 		Index: []string{w.cfg.Alias}, Body: bytes.NewReader(body), IgnoreUnavailable: &yes, AllowNoIndices: &yes,
 	}.Do(ctx, w.es)
 	if err != nil {
-		return true, err
+		return false, err // the client has retried
 	}
 	raw, readErr := readBody(res.Body)
 	// With ignore_unavailable and allow_no_indices a missing alias is an empty
 	// 200 answer; any error status (a 404 too, e.g. from a proxy) must fail
 	// closed, since "nothing exists" would re-create and re-count alerts.
 	if res.StatusCode >= 300 {
-		return retryableStatus(res.StatusCode), fmt.Errorf("status %d: %s", res.StatusCode, excerpt(raw))
+		return false, fmt.Errorf("status %d: %s", res.StatusCode, excerpt(raw)) // the client has retried
 	}
 	if readErr != nil {
 		return true, readErr

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // fakeES answers requests from a script of responders, one per request.
@@ -98,8 +99,10 @@ func bulkIDs(body []byte) []string {
 
 func newFakeWriter(t *testing.T, f *fakeES, cfg WriterConfig) (*Writer, *[]int) {
 	t.Helper()
-	c, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: []string{"http://es.invalid:9200"}, Transport: f, DisableRetry: true,
+	// The client retries failed requests (3 times, without waiting); the
+	// writer retries the items the bulk API rejected.
+	c, err := esclient.New(esclient.Config{
+		Addresses: []string{"http://es.invalid:9200"}, Transport: f, Backoff: func(int) time.Duration { return 0 },
 	})
 	require.NoError(t, err)
 	var waits []int
@@ -142,14 +145,13 @@ func TestCreate(t *testing.T) {
 			wantCalls: 1,
 		},
 		{
-			name: "429 on the request, then success",
+			name: "429 on the request, then success (the client retries)",
 			responses: []func(*http.Request, []byte) (*http.Response, error){
 				esResponse(429, `{"error":{"type":"es_rejected_execution_exception","reason":"queue full"},"status":429}`),
 				bulkAnswer(201, 201, 201),
 			},
-			want:        WriteResult{Created: 3, CreatedIDs: []string{"a", "b", "c"}},
-			wantCalls:   2,
-			wantBackoff: []int{1},
+			want:      WriteResult{Created: 3, CreatedIDs: []string{"a", "b", "c"}},
+			wantCalls: 2,
 		},
 		{
 			name: "429 on one item, retried alone",
@@ -172,14 +174,13 @@ func TestCreate(t *testing.T) {
 			wantBackoff: []int{1, 2},
 		},
 		{
-			name: "request 502 retried until the bound",
+			name: "request 502 retried until the client's bound, not again by the writer",
 			cfg:  WriterConfig{MaxRetries: 1},
 			responses: []func(*http.Request, []byte) (*http.Response, error){
-				esResponse(502, `bad gateway`), esResponse(502, `bad gateway`),
+				esResponse(502, `bad gateway`), esResponse(502, `bad gateway`), esResponse(502, `bad gateway`), esResponse(502, `bad gateway`),
 			},
-			wantFailed:  []string{"a", "b", "c"},
-			wantCalls:   2,
-			wantBackoff: []int{1},
+			wantFailed: []string{"a", "b", "c"},
+			wantCalls:  4,
 		},
 		{
 			name:       "item 400 is permanent",
@@ -226,14 +227,13 @@ func TestCreate(t *testing.T) {
 			wantBackoff: []int{1},
 		},
 		{
-			name: "transport error is retried",
+			name: "transport error is retried (by the client)",
 			responses: []func(*http.Request, []byte) (*http.Response, error){
 				func(*http.Request, []byte) (*http.Response, error) { return nil, errors.New("connection refused") },
 				bulkAnswer(201, 201, 201),
 			},
-			want:        WriteResult{Created: 3, CreatedIDs: []string{"a", "b", "c"}},
-			wantCalls:   2,
-			wantBackoff: []int{1},
+			want:      WriteResult{Created: 3, CreatedIDs: []string{"a", "b", "c"}},
+			wantCalls: 2,
 		},
 		{
 			name:      "bodies are split by size",
@@ -306,10 +306,11 @@ func TestCreateNothing(t *testing.T) {
 
 func TestCreateContextCancelled(t *testing.T) {
 	f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){esResponse(503, `busy`)}}
-	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{"http://es.invalid:9200"}, Transport: f, DisableRetry: true})
-	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	w := NewWriter(c, WriterConfig{Alias: "a", Backoff: func(int) time.Duration { cancel(); return time.Hour }})
+	c, err := esclient.New(esclient.Config{Addresses: []string{"http://es.invalid:9200"}, Transport: f,
+		Backoff: func(int) time.Duration { cancel(); return time.Hour }})
+	require.NoError(t, err)
+	w := NewWriter(c, WriterConfig{Alias: "a"})
 	_, err = w.Create(ctx, testAlerts("a"))
 	require.ErrorIs(t, err, context.Canceled)
 }
@@ -366,7 +367,7 @@ func TestExisting(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, f.requests, 2)
 	})
-	t.Run("503 retried, then shard failure retried, then ok", func(t *testing.T) {
+	t.Run("503 retried by the client, then shard failure retried by the writer, then ok", func(t *testing.T) {
 		f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){
 			esResponse(503, `busy`),
 			esResponse(200, `{"_shards":{"failed":1},"hits":{"hits":[]}}`),
@@ -376,7 +377,7 @@ func TestExisting(t *testing.T) {
 		got, err := w.Existing(context.Background(), []string{"a"})
 		require.NoError(t, err)
 		require.Len(t, got, 3)
-		require.Equal(t, []int{1, 2}, *waits)
+		require.Equal(t, []int{1}, *waits)
 	})
 	t.Run("400 is an error", func(t *testing.T) {
 		f := &fakeES{responses: []func(*http.Request, []byte) (*http.Response, error){esResponse(400, `{"error":"bad"}`)}}
