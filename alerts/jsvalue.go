@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"regexp"
@@ -52,7 +53,7 @@ func jsNumberFromString(s string) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		if errors.Is(err, strconv.ErrRange) {
 			return f, true
 		}
 		return 0, false

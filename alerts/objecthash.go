@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -89,7 +90,7 @@ func toFloat(v any) (float64, bool) {
 		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil {
 			// Out of range: JS gives ±Infinity, which ParseFloat also returns with the error.
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			if errors.Is(err, strconv.ErrRange) {
 				return f, true
 			}
 			return 0, false

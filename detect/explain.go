@@ -121,7 +121,7 @@ func Explain(ctx context.Context, fc FieldCapsFunc, r *rule.Rule, at time.Time) 
 	}
 	return Explanation{
 		ID: r.SavedObjectID(), RuleID: r.RuleID, Name: r.Name, Origin: r.Origin, Interval: r.Interval,
-		Window: ExplainedWindow{Slot: w.Slot, From: w.From, To: w.To, HistoryStart: w.HistoryStart},
+		Window: ExplainedWindow(w),
 		Index:  r.Index, Fields: r.NewTermsFields, Query: r.Query, Typed: fc != nil, Filter: filter, Phases: phases,
 	}, nil
 }

@@ -142,15 +142,19 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		c.tlsMode = "custom transport"
 	}
-	tp, err := elastictransport.New(elastictransport.Config{
-		URLs:         urls,
-		Username:     cfg.Username,
-		Password:     cfg.Password,
-		APIKey:       cfg.APIKey,
-		Transport:    rt,
-		DisableRetry: true, // one retry policy: Perform's
-		UserAgent:    "esrule",
-	})
+	opts := []elastictransport.Option{
+		elastictransport.WithURLs(urls...),
+		elastictransport.WithTransport(rt),
+		elastictransport.WithDisableRetry(), // one retry policy: Perform's
+		elastictransport.WithUserAgent("esrule"),
+	}
+	switch {
+	case cfg.APIKey != "":
+		opts = append(opts, elastictransport.WithAPIKey(cfg.APIKey))
+	case cfg.Username != "":
+		opts = append(opts, elastictransport.WithBasicAuth(cfg.Username, cfg.Password))
+	}
+	tp, err := elastictransport.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configure Elasticsearch client: %s", c.scrub(err.Error()))
 	}

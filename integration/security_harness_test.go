@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -91,26 +92,6 @@ func requireSecureES(t *testing.T) *secureES {
 		time.Sleep(time.Second)
 	}
 	return s
-}
-
-// plainESMajor is the major version of the plain node (ESRULE_TEST_ES_URL).
-func plainESMajor(t *testing.T) string {
-	res, err := http.Get(esURL + "/_nodes/_local/version")
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	var body struct {
-		Nodes map[string]struct{ Version string } `json:"nodes"`
-	}
-	if json.NewDecoder(res.Body).Decode(&body) != nil {
-		return ""
-	}
-	for _, n := range body.Nodes {
-		major, _, _ := strings.Cut(n.Version, ".")
-		return major
-	}
-	return ""
 }
 
 // do sends a request as the superuser (or with the given Authorization
@@ -319,7 +300,7 @@ func esruleBinary(t *testing.T) string {
 		binaryPath = filepath.Join(dir, "esrule")
 		out, err := exec.Command("go", "build", "-o", binaryPath, "../cmd/esrule").CombinedOutput()
 		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+			binaryErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	require.NoError(t, binaryErr)
@@ -357,7 +338,8 @@ func runESRule(t *testing.T, env map[string]string, args ...string) cliRun {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := cliRun{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		r.code = ee.ExitCode()
 	} else {
 		require.NoError(t, err)

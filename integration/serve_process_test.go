@@ -101,7 +101,7 @@ func TestIntegrationServeProcess(t *testing.T) {
 		"--rules", e.writeRuleFile(t), "--state-index", e.stateIndex, "--log-format", "json",
 		"--start-from", e.s0.Format(time.RFC3339), "--execution-timeout", "20s", "--lease-ttl", "40s",
 	}
-	cmd, logs := startProcess(t, bin, addr, args)
+	cmd, _ := startProcess(t, bin, addr, args)
 	e.waitCheckpoint(t, e.slot(2), 60*time.Second)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
@@ -110,7 +110,7 @@ func TestIntegrationServeProcess(t *testing.T) {
 
 	// The restarted process has the same owner id (as a restarted pod does
 	// with ESRULE_OWNER from its name), so it resumes at once.
-	cmd, logs = startProcess(t, bin, addr, args)
+	cmd, logs := startProcess(t, bin, addr, args)
 	e.waitCheckpoint(t, killedAt.LastCompletedSlot.Add(3*serveInterval), 60*time.Second)
 	code, body := httpGet("http://" + addr + "/metrics")
 	require.Equal(t, http.StatusOK, code)

@@ -8,6 +8,8 @@
 // error messages. See reference/kql.md for the behaviour it reproduces.
 package kql
 
+import "errors"
+
 // Options select and tune the translation. The zero value is Kibana's
 // untyped translation with its buildEsQuery defaults, except that leading
 // wildcards are allowed (as in the detection engine); DetectionEngine returns
@@ -58,7 +60,7 @@ func ParseWith(query string, o ParseOptions) (Node, error) {
 	in := []rune(query)
 	p := &parser{in: in, allowLeading: !o.DisallowLeadingWildcards}
 	n, err := p.run()
-	if err != errRetry {
+	if !errors.Is(err, errRetry) {
 		return n, err
 	}
 	// Parse again, recording what was expected where, for the message.

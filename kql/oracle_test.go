@@ -2,6 +2,7 @@ package kql
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"testing"
 
@@ -88,7 +89,8 @@ func TestKibanaParserOracle(t *testing.T) {
 			got := oracleResult{}
 			n, err := ParseWith(c.Q, mode.o)
 			if err != nil {
-				se, ok := err.(*SyntaxError)
+				var se *SyntaxError
+				ok := errors.As(err, &se)
 				require.True(t, ok, "%q: %v", c.Q, err)
 				got.Error, got.Offset = se.Message, se.Offset
 			} else {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the full test of esrule, as CI runs it (`make test`, .ci/run).
 #
-# Steps: gofmt, go vet (plain and with the integration tag), unit tests, a check of
+# Steps: gofmt, go vet (plain and with the integration tag), golangci-lint (.golangci.yml;
+# the pinned version is installed with go install when missing), unit tests, a check of
 # docker-compose.yml, then the integration tests against a real Elasticsearch of each pinned
 # version (8.19.x and 9.x) started by scripts/elasticsearch.sh on ports of their own
 # (ESRULE_TEST_PORT_8 / _9, default 9280 / 9290, so a developer's instances on 9250/9260 stay
@@ -113,6 +114,18 @@ gofmt_check() {
 	[ -z "$unformatted" ] || { echo "not gofmt-ed:"; echo "$unformatted"; return 1; }
 }
 
+# golangci_lint runs the linters of .golangci.yml with the pinned golangci-lint, built
+# from the Go module proxy into the Go bin directory when it is not there yet.
+golangci_lint_version=v2.15.0
+golangci_lint() {
+	local bin
+	bin="$(go env GOPATH)/bin/golangci-lint"
+	if ! "$bin" --version 2>/dev/null | grep -q "version ${golangci_lint_version#v} "; then
+		(cd / && go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_lint_version") || return 1
+	fi
+	"$bin" run ./...
+}
+
 compose_check() {
 	local python=""
 	for candidate in python3 /usr/bin/python3; do
@@ -202,6 +215,7 @@ starter_pid=$!
 step "gofmt" gofmt_check
 step "go vet" go vet ./...
 step "go vet -tags integration" go vet -tags integration ./...
+step "golangci-lint" golangci_lint
 step "unit tests" go test ./...
 step "docker-compose.yml" compose_check
 for name in "${instances[@]}"; do

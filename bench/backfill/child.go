@@ -158,7 +158,7 @@ func alertIDs(ctx context.Context, c *elasticsearch.Client, alias string) ([]str
 		err = json.NewDecoder(res.Body).Decode(&sr)
 		res.Body.Close()
 		if err != nil || res.IsError() {
-			return nil, fmt.Errorf("list alerts: %s %v", res.Status(), err)
+			return nil, fmt.Errorf("list alerts: %s: %w", res.Status(), err)
 		}
 		if len(sr.Hits.Hits) == 0 {
 			return ids, nil

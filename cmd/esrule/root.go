@@ -96,7 +96,7 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 	if err != nil || g.logLevel == "" {
 		return zerolog.Nop(), usagef("--log-level %q: want debug, info, warn or error", g.logLevel)
 	}
-	var w io.Writer = g.stderr
+	w := g.stderr
 	switch g.logFormat {
 	case "json":
 	case "console":
