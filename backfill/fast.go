@@ -104,11 +104,7 @@ func (b *run) fast(ctx context.Context) error {
 	b.log.Info().Int("terms", b.s.Terms).Int("first_occurrences", len(recs)).Str("width", w.String()).
 		Int("requests", b.s.Requests).Msg("backfill scan done")
 
-	f, err := newFetcher(q, b.g, b.search)
-	if err != nil {
-		return err
-	}
-	p, err := newPipeline(ctx, b, f)
+	p, err := newPipeline(ctx, b, newFetcher(q, b.g, b.search))
 	if err != nil {
 		return err
 	}

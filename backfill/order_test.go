@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esquery"
 )
 
 func TestOrderFor(t *testing.T) {
@@ -51,9 +53,9 @@ func TestValueOrders(t *testing.T) {
 // holding one of them: the collector skips terms below its partition and
 // stops at the first term above it.
 func TestCollectorKeepsItsPartition(t *testing.T) {
-	c := &collector{fields: []string{"user.name"}, part: partition{lo: "b", hi: "d"}, order: compareStrings}
-	key := func(v string) scanBucket {
-		return scanBucket{Key: map[string]json.RawMessage{"user.name": json.RawMessage(`"` + v + `"`)}}
+	c := &collector{fields: []string{"user.name"}, part: partition{Partition: esquery.Partition{Lo: "b", Hi: "d"}}, order: compareStrings}
+	key := func(v string) esquery.ScanBucket {
+		return esquery.ScanBucket{Key: map[string]json.RawMessage{"user.name": json.RawMessage(`"` + v + `"`)}}
 	}
 	for _, v := range []string{"a", "b", "c"} {
 		require.NoError(t, c.bucket(key(v)))

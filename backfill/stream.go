@@ -1,7 +1,6 @@
 package backfill
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/esrule/esrule/esquery"
 )
-
-// bucketSource is the composite source name of the date histogram.
-const bucketSource = "esrule_bucket"
 
 // record is one first occurrence: the term (key) is new in slot Slot with its
 // earliest document at X (epoch ms).
@@ -61,30 +57,11 @@ type scan struct {
 	terms atomic.Int64
 }
 
-// partition is a range [lo, hi) of the first new-terms field's values; a nil
-// bound is open.
+// partition is a range of the first new-terms field's values, the index-th.
 type partition struct {
-	index  int
-	lo, hi any
+	index int
+	esquery.Partition
 }
-
-// Response paths the scan reads (filter_path), for smaller responses.
-var (
-	scanPaths = []string{
-		"aggregations." + esquery.AggName + ".after_key",
-		"aggregations." + esquery.AggName + ".buckets.key",
-		"aggregations." + esquery.AggName + ".buckets.t_min.value",
-		"aggregations." + esquery.AggName + ".buckets.t_max.value",
-		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.key",
-		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.t_min.value",
-		"aggregations." + esquery.AggName + ".buckets.fallback.h.buckets.t_max.value",
-	}
-	termPaths = []string{
-		"aggregations." + esquery.AggName + ".after_key",
-		"aggregations." + esquery.AggName + ".buckets.key",
-		"aggregations." + esquery.AggName + ".buckets.doc_count",
-	}
-)
 
 func (s *scan) run(ctx context.Context, start, end time.Time) ([]record, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -157,11 +134,11 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 	size := 2 * s.pageSize
 	var after json.RawMessage
 	for {
-		body, err := s.termsBody(start, end, after, size)
+		body, err := s.q.ScanTermsBody(esquery.TimeRange{From: start, To: end}, after, size)
 		if err != nil {
 			return err
 		}
-		resp, err := s.search(ctx, body, termPaths)
+		resp, err := s.search(ctx, body, esquery.ScanTermPaths)
 		if err != nil && errors.Is(err, esquery.ErrTooLarge) && size > 1 {
 			size /= 2
 			continue
@@ -169,18 +146,12 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 		if err != nil {
 			return fmt.Errorf("partition matches: %w", err)
 		}
-		var page struct {
-			AfterKey json.RawMessage `json:"after_key"`
-			Buckets  []struct {
-				Key      map[string]json.RawMessage `json:"key"`
-				DocCount int64                      `json:"doc_count"`
-			} `json:"buckets"`
-		}
-		if err := decodeAgg(resp, &page); err != nil {
+		page, err := esquery.DecodeScanTerms(resp)
+		if err != nil {
 			return fmt.Errorf("partition matches: %w", err)
 		}
 		for _, b := range page.Buckets {
-			v, err := decodeValue(b.Key[field])
+			v, err := esquery.KeyValue(b.Key[field])
 			if err != nil {
 				return fmt.Errorf("partition matches: %w", err)
 			}
@@ -189,39 +160,19 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 			}
 			n := min(b.DocCount, perValue)
 			if weight > 0 && weight+n > int64(s.pageSize) {
-				cur.hi = v
+				cur.Hi = v
 				if err := emit(cur); err != nil {
 					return err
 				}
-				cur, weight = partition{index: cur.index + 1, lo: v}, 0
+				cur, weight = partition{index: cur.index + 1, Partition: esquery.Partition{Lo: v}}, 0
 			}
 			weight += n
 		}
-		if len(page.Buckets) < size || len(page.AfterKey) == 0 || string(page.AfterKey) == "null" {
+		if page.Last(size) {
 			return emit(cur)
 		}
 		after = page.AfterKey
 	}
-}
-
-// decodeAgg decodes the scan aggregation of a filtered response into v; an
-// absent aggregation (filter_path drops empty ones) leaves v empty.
-func decodeAgg(resp esquery.Response, v any) error {
-	if len(resp.Aggregations) == 0 {
-		return nil
-	}
-	var aggs map[string]json.RawMessage
-	if err := json.Unmarshal(resp.Aggregations, &aggs); err != nil {
-		return fmt.Errorf("decode aggregations: %w", err)
-	}
-	raw, ok := aggs[esquery.AggName]
-	if !ok {
-		return nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("decode aggregations: %w", err)
-	}
-	return nil
 }
 
 // scanPartition pages through the composite over partition p.
@@ -230,11 +181,13 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 	pageSize := s.pageSize
 	var after json.RawMessage
 	for {
-		body, err := s.body(start, end, p, after, pageSize)
+		body, err := s.q.ScanBody(esquery.ScanPage{
+			Range: esquery.TimeRange{From: start, To: end}, Width: s.width, Partition: p.Partition, After: after, Size: pageSize,
+		})
 		if err != nil {
 			return nil, err
 		}
-		resp, err := s.search(ctx, body, scanPaths)
+		resp, err := s.search(ctx, body, esquery.ScanPaths)
 		if err != nil && errors.Is(err, esquery.ErrTooLarge) && pageSize > 1 {
 			pageSize /= 2
 			continue
@@ -242,11 +195,8 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 		if err != nil {
 			return nil, fmt.Errorf("scan matches: %w", err)
 		}
-		var page struct {
-			AfterKey json.RawMessage `json:"after_key"`
-			Buckets  []scanBucket    `json:"buckets"`
-		}
-		if err := decodeAgg(resp, &page); err != nil {
+		page, err := esquery.DecodeScan(resp)
+		if err != nil {
 			return nil, fmt.Errorf("scan matches: %w", err)
 		}
 		terms := c.terms
@@ -264,177 +214,12 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 		}
 		// A page with fewer buckets than asked for is the last one: stopping
 		// there saves the final empty page.
-		if c.beyond || len(page.Buckets) < pageSize || len(page.AfterKey) == 0 || string(page.AfterKey) == "null" {
+		if c.beyond || page.Last(pageSize) {
 			c.endTerm()
 			return c.records, nil
 		}
 		after = page.AfterKey
 	}
-}
-
-func (s *scan) interval() string {
-	switch w := s.width; {
-	case w%time.Minute == 0:
-		return fmt.Sprintf("%dm", w/time.Minute)
-	case w%time.Second == 0:
-		return fmt.Sprintf("%ds", w/time.Second)
-	default:
-		return fmt.Sprintf("%dms", w.Milliseconds())
-	}
-}
-
-// query is the filter of the scan's requests: the rule's query, the time
-// range, partition p's bounds and the after key's lower bound.
-func (s *scan) query(start, end time.Time, p partition, after json.RawMessage) map[string]any {
-	filter := []any{}
-	if s.q.Filter != nil {
-		filter = append(filter, s.q.Filter)
-	}
-	filter = append(filter, s.q.RangeFilter(esquery.TimeRange{From: start, To: end}))
-	bounds := map[string]any{}
-	if p.lo != nil {
-		bounds["gte"] = p.lo
-	}
-	if p.hi != nil {
-		bounds["lt"] = p.hi
-	}
-	if len(bounds) > 0 {
-		filter = append(filter, map[string]any{"range": map[string]any{s.q.Fields[0]: bounds}})
-	}
-	if skip, ok := s.skipBefore(after); ok {
-		filter = append(filter, skip)
-	}
-	return map[string]any{"bool": map[string]any{"filter": filter}}
-}
-
-// termsBody is a page of the first field's values with their document counts.
-func (s *scan) termsBody(start, end time.Time, after json.RawMessage, size int) ([]byte, error) {
-	f := s.q.Fields[0]
-	composite := map[string]any{"sources": []any{map[string]any{f: map[string]any{"terms": map[string]any{"field": f}}}}, "size": size}
-	if after != nil {
-		composite["after"] = after
-	}
-	b, err := json.Marshal(map[string]any{
-		"size":             0,
-		"track_total_hits": false,
-		"query":            s.query(start, end, partition{}, after),
-		"aggregations":     map[string]any{esquery.AggName: map[string]any{"composite": composite}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode partition request: %w", err)
-	}
-	return b, nil
-}
-
-func (s *scan) body(start, end time.Time, p partition, after json.RawMessage, size int) ([]byte, error) {
-	ts := s.q.Timestamps
-	sources := make([]any, 0, len(s.q.Fields)+1)
-	for _, f := range s.q.Fields {
-		sources = append(sources, map[string]any{f: map[string]any{"terms": map[string]any{"field": f}}})
-	}
-	hist := map[string]any{"field": ts.Primary, "fixed_interval": s.interval()}
-	if ts.Secondary != "" {
-		hist["missing_bucket"] = true
-		hist["missing_order"] = "first"
-	}
-	sources = append(sources, map[string]any{bucketSource: map[string]any{"date_histogram": hist}})
-	composite := map[string]any{"sources": sources, "size": size}
-	if after != nil {
-		composite["after"] = after
-	}
-	sub := minMax(ts.Primary)
-	if ts.Secondary != "" {
-		sub["fallback"] = map[string]any{
-			"filter": map[string]any{"bool": map[string]any{"must_not": map[string]any{"exists": map[string]any{"field": ts.Primary}}}},
-			"aggs": map[string]any{"h": map[string]any{
-				"date_histogram": map[string]any{"field": ts.Secondary, "fixed_interval": s.interval(), "min_doc_count": 1},
-				"aggs":           minMax(ts.Secondary),
-			}},
-		}
-	}
-	b, err := json.Marshal(map[string]any{
-		"size":             0,
-		"track_total_hits": false,
-		"query":            s.query(start, end, p, after),
-		"aggregations":     map[string]any{esquery.AggName: map[string]any{"composite": composite, "aggs": sub}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode scan request: %w", err)
-	}
-	return b, nil
-}
-
-// skipBefore restricts a page after the first to documents whose first
-// new-terms field has a value at or after the after key's: earlier values
-// cannot produce buckets after the key, and the inverted index lets
-// Elasticsearch skip their documents (every composite page otherwise reads
-// every matching document). A range on a keyword orders values as the
-// composite does (by bytes); numbers and ips compare as values. Booleans are
-// left alone.
-func (s *scan) skipBefore(after json.RawMessage) (map[string]any, bool) {
-	if after == nil {
-		return nil, false
-	}
-	var key map[string]json.RawMessage
-	if err := json.Unmarshal(after, &key); err != nil {
-		return nil, false
-	}
-	v, err := decodeValue(key[s.q.Fields[0]])
-	if err != nil {
-		return nil, false
-	}
-	switch v.(type) {
-	case string, json.Number:
-		return map[string]any{"range": map[string]any{s.q.Fields[0]: map[string]any{"gte": v}}}, true
-	}
-	return nil, false
-}
-
-func minMax(field string) map[string]any {
-	return map[string]any{
-		"t_min": map[string]any{"min": map[string]any{"field": field}},
-		"t_max": map[string]any{"max": map[string]any{"field": field}},
-	}
-}
-
-type valueAgg struct {
-	Value *float64 `json:"value"`
-}
-
-type scanBucket struct {
-	Key      map[string]json.RawMessage `json:"key"`
-	Min      valueAgg                   `json:"t_min"`
-	Max      valueAgg                   `json:"t_max"`
-	Fallback *struct {
-		H struct {
-			Buckets []struct {
-				Key int64    `json:"key"`
-				Min valueAgg `json:"t_min"`
-				Max valueAgg `json:"t_max"`
-			} `json:"buckets"`
-		} `json:"h"`
-	} `json:"fallback"`
-}
-
-// decodeValue decodes one composite key value: a string, a json.Number, a
-// bool or nil. Plain strings and numbers, nearly all keys, skip the decoder.
-func decodeValue(raw json.RawMessage) (any, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("decode composite key: empty value")
-	}
-	switch c := raw[0]; {
-	case c == '"' && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0:
-		return string(raw[1 : len(raw)-1]), nil
-	case c == '-' || c >= '0' && c <= '9':
-		return json.Number(raw), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("decode composite key %s: %w", raw, err)
-	}
-	return v, nil
 }
 
 // collector turns one partition's composite buckets, in composite order,
@@ -464,19 +249,19 @@ func (c *collector) place(v any) (int, error) {
 	if c.order == nil {
 		return 0, nil
 	}
-	if c.part.lo != nil {
-		n, ok := c.order(v, c.part.lo)
+	if c.part.Lo != nil {
+		n, ok := c.order(v, c.part.Lo)
 		if !ok {
-			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.lo)
+			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.Lo)
 		}
 		if n < 0 {
 			return -1, nil
 		}
 	}
-	if c.part.hi != nil {
-		n, ok := c.order(v, c.part.hi)
+	if c.part.Hi != nil {
+		n, ok := c.order(v, c.part.Hi)
 		if !ok {
-			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.hi)
+			return 0, fmt.Errorf("composite key %v does not compare with partition bound %v", v, c.part.Hi)
 		}
 		if n >= 0 {
 			return 1, nil
@@ -485,7 +270,7 @@ func (c *collector) place(v any) (int, error) {
 	return 0, nil
 }
 
-func (c *collector) bucket(b scanBucket) error {
+func (c *collector) bucket(b esquery.ScanBucket) error {
 	var id []byte
 	for _, f := range c.fields {
 		raw, ok := b.Key[f]
@@ -497,7 +282,7 @@ func (c *collector) bucket(b scanBucket) error {
 	if string(id) != c.curID {
 		key := make(esquery.Key, len(c.fields))
 		for i, f := range c.fields {
-			v, err := decodeValue(b.Key[f])
+			v, err := esquery.KeyValue(b.Key[f])
 			if err != nil {
 				return err
 			}
@@ -520,7 +305,7 @@ func (c *collector) bucket(b scanBucket) error {
 	if c.skip {
 		return nil
 	}
-	if raw, ok := b.Key[bucketSource]; ok && string(raw) != "null" {
+	if raw, ok := b.Key[esquery.HistogramSource]; ok && string(raw) != "null" {
 		start, err := strconv.ParseInt(string(raw), 10, 64)
 		if err != nil {
 			return fmt.Errorf("decode histogram key %s: %w", raw, err)

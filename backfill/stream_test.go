@@ -24,21 +24,21 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	w := int64(10 * time.Minute / time.Millisecond)
 	bucket := func(d time.Duration) int64 { x := ms(d); return x - x%w }
 	page := map[string]any{esquery.AggName: map[string]any{
-		"after_key": map[string]any{"user.name": "b", bucketSource: bucket(100 * time.Minute)},
+		"after_key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(100 * time.Minute)},
 		"buckets": []any{
 			// "a": first seen without the primary field at 10:03 (fallback), then with it at 10:04.
-			map[string]any{"key": map[string]any{"user.name": "a", bucketSource: nil},
+			map[string]any{"key": map[string]any{"user.name": "a", esquery.HistogramSource: nil},
 				"t_min": map[string]any{"value": nil}, "t_max": map[string]any{"value": nil},
 				"fallback": map[string]any{"h": map[string]any{"buckets": []any{
 					map[string]any{"key": bucket(3 * time.Minute), "t_min": map[string]any{"value": ms(3 * time.Minute)}, "t_max": map[string]any{"value": ms(3 * time.Minute)}},
 				}}}},
-			map[string]any{"key": map[string]any{"user.name": "a", bucketSource: bucket(4 * time.Minute)},
+			map[string]any{"key": map[string]any{"user.name": "a", esquery.HistogramSource: bucket(4 * time.Minute)},
 				"t_min": map[string]any{"value": ms(4 * time.Minute)}, "t_max": map[string]any{"value": ms(4 * time.Minute)},
 				"fallback": map[string]any{"h": map[string]any{"buckets": []any{}}}},
 			// "b": seen at 10:40 and again at 11:40 (60 minutes later: new again, history is 1h).
-			map[string]any{"key": map[string]any{"user.name": "b", bucketSource: bucket(40 * time.Minute)},
+			map[string]any{"key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(40 * time.Minute)},
 				"t_min": map[string]any{"value": ms(40 * time.Minute)}, "t_max": map[string]any{"value": ms(40 * time.Minute)}},
-			map[string]any{"key": map[string]any{"user.name": "b", bucketSource: bucket(100 * time.Minute)},
+			map[string]any{"key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(100 * time.Minute)},
 				"t_min": map[string]any{"value": ms(100*time.Minute + time.Millisecond)}, "t_max": map[string]any{"value": ms(100*time.Minute + time.Millisecond)}},
 		},
 	}}
