@@ -1,10 +1,11 @@
 # esrule: common tasks. `make test` is what CI runs (.ci/run).
 
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 FUZZTIME ?= 30s
 
-.PHONY: all test build demo es-start es-stop es-status fuzz clean
+.PHONY: all test build image compose-up demo es-start es-stop es-status fuzz clean
 
 all: build
 
@@ -15,6 +16,15 @@ test:
 ## build: a static binary in bin/esrule
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/esrule ./cmd/esrule
+
+## image: the container image esrule:$(VERSION), with the version and commit (needs Docker)
+image:
+	docker build -t esrule:$(VERSION) --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) .
+
+## compose-up: docker compose up with the version and commit passed to the image build
+compose-up:
+	ESRULE_VERSION=$(VERSION) ESRULE_REVISION=$(REVISION) docker compose up --build -d --wait
 
 ## demo: a local trial without Docker (Elasticsearch from Maven Central and demo data)
 demo:

@@ -68,11 +68,17 @@ func (r *Readiness) Check(ctx context.Context) error {
 		if installErr == nil {
 			return errors.New("installing index templates and indices")
 		}
+		if cause := esclient.Cause(installErr); cause != nil {
+			return cause // the unreachable URL or rejected credential, not the step
+		}
 		return fmt.Errorf("index templates and indices not installed: %w", installErr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if _, err := esclient.Call(ctx, r.t, esapi.ClusterHealthRequest{}); err != nil {
+		if cause := esclient.Cause(err); cause != nil {
+			return cause
+		}
 		return fmt.Errorf("elasticsearch unreachable: %w", err)
 	}
 	return nil

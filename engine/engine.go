@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -50,8 +51,11 @@ type Config struct {
 	// responses halve the batch and retry. Defaults to ES.MaxResponseBytes
 	// (100 MiB).
 	MaxResponseBytes int64
+	// Target is where alerts go: esrule's alias (the default), which Ensure
+	// installs, or Kibana's Security alerts alias, which Ensure only checks.
+	Target mappings.Target
 	// AlertsAlias names the alias alerts of a space are written to.
-	// Defaults to mappings.AlertsAlias.
+	// Defaults to Target's alias.
 	AlertsAlias func(space string) string
 	// Refresh is the refresh parameter of alert writes of scheduled and
 	// one-off executions ("wait_for", "true" or "" for none).
@@ -61,6 +65,9 @@ type Config struct {
 	Detect detect.Config
 	// KibanaVersion is written as kibana.version in every alert (optional).
 	KibanaVersion string
+	// DetectKibanaVersion, without KibanaVersion, has Ensure (or
+	// ResolveKibanaVersion) set kibana.version to the cluster's version.
+	DetectKibanaVersion bool
 	// Timeout bounds one slot's execution in Execute. Defaults to the rule's
 	// interval.
 	Timeout time.Duration
@@ -87,6 +94,8 @@ type Engine struct {
 	mu        sync.Mutex
 	executors map[string]*detect.Executor
 	deliverer *notify.Deliverer
+	// detectedVersion is the cluster's version (ResolveKibanaVersion).
+	detectedVersion atomic.Pointer[string]
 }
 
 // New checks cfg, fills in defaults and builds the client.
@@ -98,7 +107,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.StateIndex = mappings.StateIndex
 	}
 	if cfg.AlertsAlias == nil {
-		cfg.AlertsAlias = mappings.AlertsAlias
+		cfg.AlertsAlias = cfg.Target.Alias
 	}
 	if cfg.FastCatchupSlots <= 0 {
 		cfg.FastCatchupSlots = DefaultFastCatchupSlots
@@ -162,7 +171,7 @@ func (e *Engine) newExecutor(space, refresh string, log zerolog.Logger) *detect.
 		FieldCaps:     e.client.FieldCaps,
 		Logger:        log,
 		Clock:         e.cfg.Clock,
-		KibanaVersion: e.cfg.KibanaVersion,
+		KibanaVersion: e.kibanaVersion(),
 		Config:        e.cfg.Detect,
 	}
 }
@@ -325,10 +334,12 @@ func Spaces(rules []*rule.Rule) []string {
 }
 
 // Ensure installs the alerts template and alias of every space and the
-// state index when one of them is missing.
+// state index when one of them is missing (with the Kibana target it checks
+// Kibana's alias instead, see mappings.CheckKibanaAlias), then resolves
+// kibana.version (ResolveKibanaVersion).
 func (e *Engine) Ensure(ctx context.Context, spaces []string) error {
 	for _, space := range spaces {
-		o := mappings.Options{Space: space, StateIndex: e.cfg.StateIndex}
+		o := mappings.Options{Space: space, StateIndex: e.cfg.StateIndex, Target: e.cfg.Target}
 		missing, err := mappings.Missing(ctx, e.client, o)
 		if err != nil {
 			return fmt.Errorf("check the alerts and state indices of space %s: %w", space, err)
@@ -353,5 +364,5 @@ func (e *Engine) Ensure(ctx context.Context, spaces []string) error {
 			return err
 		}
 	}
-	return nil
+	return e.ResolveKibanaVersion(ctx)
 }

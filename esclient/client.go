@@ -39,6 +39,9 @@ type Config struct {
 	Addresses []string
 	// CloudID is an Elastic Cloud ID.
 	CloudID string
+	// AddressSource names the setting Addresses or CloudID came from, for
+	// the message of an unreachable Elasticsearch (empty: the default).
+	AddressSource string
 	// APIKey is the base64 "id:key"; APIKeySource names where it came from.
 	APIKey, APIKeySource string
 	// Username and Password for basic authentication, and where the
@@ -207,7 +210,7 @@ func (c *Client) attempt(req *http.Request) (res *http.Response, retryable bool,
 			ev.Err(ce).Msg("elasticsearch request")
 			return nil, false, ce
 		}
-		err = c.scrubError(err)
+		err = c.unreachable(req, c.scrubError(err))
 		ev.Err(err).Msg("elasticsearch request")
 		if req.Context().Err() != nil {
 			return nil, false, req.Context().Err()

@@ -45,13 +45,16 @@ func Resolve(in Inputs) (Config, error) {
 		if _, err := CloudAddress(in.CloudID.V); err != nil {
 			return s, fmt.Errorf("%s: %w", in.CloudID.From, err)
 		}
-		s.CloudID = in.CloudID.V
+		s.CloudID, s.AddressSource = in.CloudID.V, "the Cloud ID in "+in.CloudID.From
 	default:
 		list, err := ParseAddresses(in.URL.V, in.URL.From)
 		if err != nil {
 			return s, err
 		}
 		s.Addresses = list
+		if in.URL.V != "" {
+			s.AddressSource = in.URL.From
+		}
 	}
 	// Authentication: an API key or username and password; the stronger source wins.
 	basicRank := min(in.Username.Rank, in.Password.Rank)

@@ -19,6 +19,10 @@ type Options struct {
 	StateIndex string
 	// DryRun reports what Install would change without writing anything.
 	DryRun bool
+	// Target is where alerts go: TargetEsrule (the default) installs esrule's
+	// alerts template and alias; TargetKibana only checks that Kibana's alias
+	// exists (CheckKibanaAlias), since Kibana owns it.
+	Target Target
 }
 
 // resolve applies the defaults of o and validates the space.
@@ -83,6 +87,17 @@ func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) 
 	}
 	in := installer{c: c, dryRun: o.DryRun}
 	var report Report
+	if o.Target == TargetKibana {
+		if err := CheckKibanaAlias(ctx, c, space); err != nil {
+			return report, err
+		}
+		report = append(report, Result{"alias", KibanaAlertsAlias(space) + " (Kibana's)", Unchanged})
+		change, err := in.index(ctx, stateIndex, stateIndexBody(o.Replicas))
+		if err != nil {
+			return report, err
+		}
+		return append(report, Result{"index", stateIndex, change}), nil
+	}
 
 	name := AlertsTemplate(space)
 	desired := alertsTemplateBody(space, o.Replicas)
@@ -119,21 +134,28 @@ func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) 
 // Missing returns the names of the objects Install would create: the alerts
 // write alias and the state index, if absent. It needs no template privileges,
 // so serve and run can call it first and Install only when something is missing.
+// With TargetKibana, a missing Kibana alias is an error (see CheckKibanaAlias).
 func Missing(ctx context.Context, c esapi.Transport, o Options) ([]string, error) {
 	space, stateIndex, err := o.resolve()
 	if err != nil {
 		return nil, err
 	}
 	var missing []string
-	alias := AlertsAlias(space)
-	exists, err := aliasExists(ctx, c, alias)
-	if err != nil {
-		return nil, err
+	if o.Target == TargetKibana {
+		if err := CheckKibanaAlias(ctx, c, space); err != nil {
+			return nil, err
+		}
+	} else {
+		alias := AlertsAlias(space)
+		exists, err := aliasExists(ctx, c, alias)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			missing = append(missing, alias)
+		}
 	}
-	if !exists {
-		missing = append(missing, alias)
-	}
-	exists, err = indexExists(ctx, c, stateIndex)
+	exists, err := indexExists(ctx, c, stateIndex)
 	if err != nil {
 		return nil, err
 	}

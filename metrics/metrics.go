@@ -38,6 +38,7 @@ type Metrics struct {
 	lastSuccess      *prometheus.GaugeVec
 	gapSeconds       *prometheus.GaugeVec
 	leaseHeld        *prometheus.GaugeVec
+	buildInfo        *prometheus.GaugeVec
 
 	notifyOnce sync.Once
 	notify     *notify.Metrics
@@ -81,12 +82,16 @@ func New() *Metrics {
 			Name: "esrule_lease_held",
 			Help: "1 when this replica holds the rule's lease, else 0.",
 		}, []string{"rule_id"}),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_build_info",
+			Help: "Always 1; the labels name the esrule version, the source revision and the Go version of the binary.",
+		}, []string{"version", "revision", "goversion"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.executions, m.executionSeconds, m.esRequestSeconds, m.alertsWritten,
-		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld,
+		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld, m.buildInfo,
 	)
 	return m
 }
@@ -104,6 +109,12 @@ func (m *Metrics) Notify() *notify.Metrics {
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// SetBuildInfo sets esrule_build_info{version,revision,goversion} to 1.
+func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(version, revision, goVersion).Set(1)
 }
 
 // InitRule creates the per-rule series with zero values, so dashboards see a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,18 @@ func TestEndpoint(t *testing.T) {
 			require.Equal(t, tt.want, Endpoint(tt.method, tt.path))
 		})
 	}
+}
+
+func TestBuildInfo(t *testing.T) {
+	m := New()
+	m.SetBuildInfo("v1.2.3", "0123abcd", "go1.26.8")
+	m.SetBuildInfo("v1.2.4", "4567ef01", "go1.26.8") // the last call wins: one series
+	want := `# HELP esrule_build_info Always 1; the labels name the esrule version, the source revision and the Go version of the binary.
+# TYPE esrule_build_info gauge
+esrule_build_info{goversion="go1.26.8",revision="4567ef01",version="v1.2.4"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "esrule_build_info"))
+	problems, err := testutil.CollectAndLint(m.Registry)
+	require.NoError(t, err)
+	require.Empty(t, problems)
 }

@@ -112,3 +112,28 @@ func TestSummaryFromFields(t *testing.T) {
 		Time: time.Date(2024, 5, 13, 2, 14, 9, 118e6, time.UTC), CreatedAt: time.Date(2024, 5, 13, 2, 20, 0, 0, time.UTC),
 	}, s)
 }
+
+// TestKibanaURLOpensTheAlertWhereItWasWritten: Kibana's Security alerts open
+// in the Alerts page (the link Kibana writes in kibana.alert.url), esrule's
+// own alerts in Discover's "esrule alerts" saved search, each in its space.
+func TestKibanaURLOpensTheAlertWhereItWasWritten(t *testing.T) {
+	tm, err := parseLinkTemplate(`{{.KibanaURL "https://kibana.example.com/"}}`)
+	require.NoError(t, err)
+	for _, tt := range []struct{ index, space, want string }{
+		{".internal.alerts-security.alerts-default-000001", "default",
+			"https://kibana.example.com/app/security/alerts/redirect/6e2fa881475c411f82bcc0274d5a6bb3fb6be2d6?index=.alerts-security.alerts-default&timestamp=2024-05-13T02%3A20%3A00Z"},
+		{".internal.alerts-security.alerts-soc-000003", "soc",
+			"https://kibana.example.com/s/soc/app/security/alerts/redirect/6e2fa881475c411f82bcc0274d5a6bb3fb6be2d6?index=.alerts-security.alerts-soc&timestamp=2024-05-13T02%3A20%3A00Z"},
+		{"esrule-alerts-default-000001", "",
+			"https://kibana.example.com/app/discover#/view/esrule-alerts-search?_g=(time:(from:'2024-05-13T01:50:00Z',to:'2024-05-13T02:50:00Z'))&_a=(query:(language:kuery,query:'kibana.alert.uuid:6e2fa881475c411f82bcc0274d5a6bb3fb6be2d6'))"},
+		{"esrule-alerts-soc-000001", "soc",
+			"https://kibana.example.com/s/soc/app/discover#/view/esrule-alerts-search?_g=(time:(from:'2024-05-13T01:50:00Z',to:'2024-05-13T02:50:00Z'))&_a=(query:(language:kuery,query:'kibana.alert.uuid:6e2fa881475c411f82bcc0274d5a6bb3fb6be2d6'))"},
+	} {
+		s := sampleSummary()
+		s.Index, s.Space = tt.index, tt.space
+		s, err := s.withLink(tm)
+		require.NoError(t, err)
+		require.Equal(t, tt.want, s.Link)
+	}
+	require.Equal(t, "'it!'s%20!!%20a%20test'", risonString("it's ! a test"))
+}

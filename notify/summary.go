@@ -16,7 +16,9 @@ type Summary struct {
 	// Idempotency-Key header of webhooks.
 	AlertID string `json:"alert_id"`
 	// Index is the concrete alerts index holding the alert.
-	Index     string   `json:"index"`
+	Index string `json:"index"`
+	// Space is the alert's Kibana space (kibana.space_ids).
+	Space     string   `json:"space,omitempty"`
 	RuleName  string   `json:"rule_name"`
 	RuleID    string   `json:"rule_id"`   // kibana.alert.rule.rule_id
 	RuleUUID  string   `json:"rule_uuid"` // kibana.alert.rule.uuid
@@ -58,7 +60,7 @@ func (a Actor) String() string {
 
 // summaryFields are the fields a search asks for to build a Summary.
 var summaryFields = []string{
-	"@timestamp", "kibana.alert.rule.name", "kibana.alert.rule.rule_id", "kibana.alert.rule.uuid",
+	"@timestamp", "kibana.space_ids", "kibana.alert.rule.name", "kibana.alert.rule.rule_id", "kibana.alert.rule.uuid",
 	"kibana.alert.severity", "kibana.alert.risk_score", "kibana.alert.new_terms",
 	"kibana.alert.original_time", "kibana.alert.reason",
 	"okta.actor.id", "okta.actor.alternate_id", "okta.actor.display_name", "okta.actor.type",
@@ -71,6 +73,7 @@ func summaryFromFields(index, id string, f map[string][]any) Summary {
 	s := Summary{
 		AlertID:   id,
 		Index:     index,
+		Space:     first(f, "kibana.space_ids"),
 		RuleName:  first(f, "kibana.alert.rule.name"),
 		RuleID:    first(f, "kibana.alert.rule.rule_id"),
 		RuleUUID:  first(f, "kibana.alert.rule.uuid"),

@@ -46,6 +46,7 @@ func SampleSummary(now time.Time) Summary {
 	return Summary{
 		AlertID:   "esrule-test-" + now.Format("20060102T150405Z"),
 		Index:     "esrule-alerts-default",
+		Space:     "default",
 		RuleName:  "esrule test notification",
 		RuleID:    "esrule-test",
 		Severity:  "low",

@@ -3,7 +3,9 @@
 #
 # Steps: gofmt, go vet (plain and with the integration tag), golangci-lint (.golangci.yml;
 # the pinned version is installed with go install when missing), unit tests, a check of
-# docker-compose.yml, then the integration tests against a real Elasticsearch of each pinned
+# docker-compose.yml, a schema validation of deploy/kubernetes (scripts/validate-manifests.sh:
+# Kubernetes 1.29 and the newest its validator knows), then the integration tests against a
+# real Elasticsearch of each pinned
 # version (8.19.x and 9.x) started by scripts/elasticsearch.sh on ports of their own
 # (ESRULE_TEST_PORT_8 / _9, default 9280 / 9290, so a developer's instances on 9250/9260 stay
 # untouched), each with empty data. The instances start in the background while the first
@@ -148,7 +150,7 @@ import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 services = doc["services"]
 problems = []
-for want in ("elasticsearch", "kibana", "setup", "loader", "esrule"):
+for want in ("elasticsearch", "kibana", "setup", "kibana-objects", "loader", "esrule"):
     if want not in services:
         problems.append(f"service {want} missing")
 for name, svc in services.items():
@@ -163,6 +165,20 @@ for name, svc in services.items():
             problems.append(f"{name}: unknown condition {c}")
         if c == "service_healthy" and "healthcheck" not in services.get(dep, {}):
             problems.append(f"{name}: waits for {dep} to be healthy, but {dep} has no healthcheck")
+# The image carries the version and commit; logs are JSON or colourless console logs; the
+# alerts reach Kibana through the imported data view.
+for name, svc in services.items():
+    build = svc.get("build")
+    if build is not None:
+        args = build.get("args", {}) if isinstance(build, dict) else {}
+        for arg in ("VERSION", "REVISION"):
+            if arg not in args:
+                problems.append(f"{name}: build passes no {arg}")
+    env = svc.get("environment", {})
+    if env.get("ESRULE_LOG_FORMAT", "json") != "json" and env.get("NO_COLOR") in (None, ""):
+        problems.append(f"{name}: console logs without NO_COLOR")
+if "--kibana-url" not in services.get("kibana-objects", {}).get("command", []):
+    problems.append("kibana-objects: does not import the saved objects (--kibana-url)")
 for p in problems:
     print("docker-compose.yml:", p)
 sys.exit(1 if problems else 0)
@@ -218,6 +234,7 @@ step "go vet -tags integration" go vet -tags integration ./...
 step "golangci-lint" golangci_lint
 step "unit tests" go test ./...
 step "docker-compose.yml" compose_check
+step "kubernetes manifests" scripts/validate-manifests.sh
 for name in "${instances[@]}"; do
 	step "start elasticsearch $name" wait_instance "$name"
 done

@@ -44,6 +44,7 @@ and the new terms.`,
 			if err != nil {
 				return err
 			}
+			q.Alias = g.alias(o.space)
 			c, err := g.es.client()
 			if err != nil {
 				return err
@@ -52,7 +53,7 @@ and the new terms.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.space, "space", "default", "Kibana space whose alerts are read (alias esrule-alerts-<space>)")
+	f.StringVar(&o.space, "space", "default", "Kibana space whose alerts are read (alias esrule-alerts-<space>, or .alerts-security.alerts-<space> with --alerts-target kibana)")
 	f.StringVar(&o.since, "since", "", "only alerts whose original time is at or after T (RFC 3339 or date math, e.g. now-24h)")
 	f.IntVar(&o.limit, "limit", 100, "print at most the latest N alerts")
 	f.StringVar(&o.format, "format", "table", "output format: table or json (one object per line)")

@@ -148,6 +148,8 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
 			return err
 		}
+	} else if err := e.ResolveKibanaVersion(ctx); err != nil {
+		return err
 	}
 	enc := newJSONEncoder(stdout)
 	failed := 0
@@ -157,7 +159,7 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 			PageSize: o.pageSize, FetchBatch: o.fetchBatch,
 		}
 		if g.dryRun {
-			alias := mappings.AlertsAlias(r.Space)
+			alias := g.alias(r.Space)
 			opts.OnAlerts = func(as []alerts.Alert) error { return writeAlerts(enc, alias, as) }
 		}
 		display := newBackfillDisplay(g, o, log, r.RuleID)

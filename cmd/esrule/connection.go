@@ -67,7 +67,7 @@ func (o *esOptions) log() zerolog.Logger {
 			}
 		}
 		if fl := o.globals.Lookup("log-format"); fl != nil && fl.Value.String() == "console" {
-			w = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}
+			w = consoleWriter(os.Stderr)
 		}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
@@ -162,7 +162,10 @@ func (o *esOptions) settings() (esclient.Config, error) {
 		}
 		return v
 	}
-	envURL := value{os.Getenv("ELASTICSEARCH_URL"), origin{1, "ELASTICSEARCH_URL"}}
+	envURL, err := envAddresses()
+	if err != nil {
+		return esclient.Config{}, err
+	}
 	addrs := pick(flag("--es-url", strings.Join(o.urls, ",")), envURL, file("url", fc.urls()))
 	cloud := pick(flag("--es-cloud-id", o.cloudID), must(env("ELASTICSEARCH_CLOUD_ID")), file("cloud_id", fc.CloudID))
 	apiKey := pick(must(flagSecret("--es-api-key-file", o.apiKeyFile)), must(env("ELASTICSEARCH_API_KEY")),
@@ -170,7 +173,8 @@ func (o *esOptions) settings() (esclient.Config, error) {
 	user := pick(flag("--es-username", o.username), must(env("ELASTICSEARCH_USERNAME")), file("username", fc.Username))
 	pass := pick(must(flagSecret("--es-password-file", o.passwordFile)), must(env("ELASTICSEARCH_PASSWORD")),
 		file("password", fc.Password), must(fileSecret("password_file", fc.PasswordFile)))
-	ca := pick(flag("--es-ca-cert", o.caCert), value{os.Getenv("ELASTICSEARCH_CA_CERT"), origin{1, "ELASTICSEARCH_CA_CERT"}}, file("ca_cert", fc.CACert))
+	// An empty or blank ELASTICSEARCH_CA_CERT (an optional Secret key) means the system CAs.
+	ca := pick(flag("--es-ca-cert", o.caCert), value{strings.TrimSpace(os.Getenv("ELASTICSEARCH_CA_CERT")), origin{1, "ELASTICSEARCH_CA_CERT"}}, file("ca_cert", fc.CACert))
 	fp := pick(flag("--es-ca-fingerprint", o.caFingerprint),
 		value{os.Getenv("ELASTICSEARCH_CA_FINGERPRINT"), origin{1, "ELASTICSEARCH_CA_FINGERPRINT"}}, file("ca_fingerprint", fc.CAFingerprint))
 	if len(errs) > 0 {

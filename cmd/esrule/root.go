@@ -23,6 +23,7 @@ type globalOptions struct {
 	logFormat  string
 	logLevel   string
 	es         esOptions
+	targetOptions
 
 	stdout, stderr io.Writer
 	// started is set once flags and arguments were accepted; errors before
@@ -61,6 +62,7 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 	f.StringVar(&g.logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	g.es.addFlags(f)
+	g.targetOptions.addFlags(f)
 
 	root.AddCommand(
 		newServeCommand(g), newRunCommand(g), newBackfillCommand(g), newSetupCommand(g),
@@ -100,7 +102,7 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 	switch g.logFormat {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: g.stderr, TimeFormat: "15:04:05"}
+		w = consoleWriter(g.stderr)
 	default:
 		return zerolog.Nop(), usagef("--log-format %q: want json or console", g.logFormat)
 	}
@@ -115,6 +117,8 @@ func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engin
 		return nil, err
 	}
 	cfg.ES, cfg.Clock, cfg.Logger = es, time.Now, log
+	// --alerts-target and --kibana-version (default: the cluster's version).
+	cfg.Target, cfg.KibanaVersion, cfg.DetectKibanaVersion = g.target, g.kibanaVersion, true
 	e, err := engine.New(cfg)
 	if err != nil {
 		return nil, asUsage(err)

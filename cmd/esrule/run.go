@@ -188,6 +188,8 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
 			return err
 		}
+	} else if err := e.ResolveKibanaVersion(ctx); err != nil {
+		return err
 	}
 	enc := newJSONEncoder(stdout)
 	failed := 0
@@ -198,7 +200,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 			log.Error().Err(err).Str("rule_id", r.RuleID).Time("slot", slots[i]).Msg("rule execution failed")
 		}
 		if g.dryRun {
-			if err := writeAlerts(enc, mappings.AlertsAlias(r.Space), res.Alerts); err != nil {
+			if err := writeAlerts(enc, g.alias(r.Space), res.Alerts); err != nil {
 				return err
 			}
 			b, _ := json.Marshal(detect.Summarize(res, err))

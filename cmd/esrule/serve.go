@@ -17,6 +17,7 @@ import (
 
 	"github.com/esrule/esrule/endpoints"
 	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
@@ -121,6 +122,8 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 		return err
 	}
 	m := metrics.New()
+	b := currentBuild()
+	m.SetBuildInfo(b.Version, b.Revision, b.GoVersion)
 	for _, r := range rules {
 		m.InitRule(r.RuleID)
 	}
@@ -177,7 +180,11 @@ func installWithRetry(ctx context.Context, e *engine.Engine, spaces []string, re
 		if err == nil {
 			return nil
 		}
-		log.Warn().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("indices not installed, will retry")
+		if cause := esclient.Cause(err); cause != nil {
+			log.Warn().Err(cause).Int64("retry_in_ms", wait.Milliseconds()).Msg("Elasticsearch not usable, will retry")
+		} else {
+			log.Warn().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("indices not installed, will retry")
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

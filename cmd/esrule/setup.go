@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/kibana"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/notify"
 )
 
 func newSetupCommand(g *globalOptions) *cobra.Command {
@@ -14,16 +19,25 @@ func newSetupCommand(g *globalOptions) *cobra.Command {
 		stateIndex    string
 		replicas      int
 		demoTemplates bool
+		kibanaURL     string
+		kibanaWait    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Install or update the index templates, the alerts write alias and the state index",
 		Long: `setup installs what esrule writes to: the alerts index template and write alias
 (esrule-alerts-<space>) with its first index, and the state index (esrule-state).
+With --alerts-target kibana it installs no alerts index: it checks that Kibana's alias
+.alerts-security.alerts-<space> exists (Kibana creates it) and adds the esrule.notify
+mapping of notification state to it.
 It is idempotent: objects that are already up to date are left unchanged.
 With --dry-run it only reports what it would create or update.
 With --demo-templates it also installs the Okta demo template (esrule-okta-demo)
-for logs-okta.system-* and filebeat-* indices.`,
+for logs-okta.system-* and filebeat-* indices.
+With --kibana-url it also imports, through Kibana's saved-objects API (overwriting
+earlier imports), a data view of the alerts (esrule-alerts-*,.alerts-security.alerts-*),
+the saved search "esrule alerts" and the dashboard "esrule alerts", into the Kibana
+space --space. Kibana accepts the Elasticsearch API key or user esrule connects with.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := mappings.ValidateSpace(space); err != nil {
@@ -48,7 +62,7 @@ for logs-okta.system-* and filebeat-* indices.`,
 				}
 				fmt.Fprintln(out, r)
 			}
-			opts := mappings.Options{Space: space, Replicas: replicasOpt, StateIndex: stateIndex, DryRun: g.dryRun}
+			opts := mappings.Options{Space: space, Replicas: replicasOpt, StateIndex: stateIndex, DryRun: g.dryRun, Target: g.target}
 			report, err := mappings.Install(cmd.Context(), c, opts)
 			for _, r := range report {
 				show(r)
@@ -56,12 +70,32 @@ for logs-okta.system-* and filebeat-* indices.`,
 			if err != nil {
 				return fmt.Errorf("set up Elasticsearch: %w", err)
 			}
+			if g.target == mappings.TargetKibana && !g.dryRun {
+				// Delivery state of notifications (esrule.notify) must be mapped
+				// in Kibana's alerts indices too; serve adds it as well.
+				alias := g.alias(space)
+				if err := notify.EnsureMapping(cmd.Context(), c, []string{alias}); err != nil {
+					return fmt.Errorf("set up Elasticsearch: %w", err)
+				}
+				missing, err := notify.IndicesWithoutMapping(cmd.Context(), c, alias)
+				if err != nil {
+					return fmt.Errorf("set up Elasticsearch: %w", err)
+				}
+				if len(missing) > 0 {
+					return fmt.Errorf("set up Elasticsearch: the esrule.notify mapping could not be added to %v behind %s: "+
+						"the credentials need the index privilege indices:admin/mapping/put (deploy/roles/esrule-setup-kibana.json)", missing, alias)
+				}
+				show(mappings.Result{Kind: "mapping", Name: alias + " (esrule.notify)", Change: mappings.Change("present")})
+			}
 			if demoTemplates {
 				r, err := mappings.InstallOktaDemo(cmd.Context(), c, replicasOpt, g.dryRun)
 				if err != nil {
 					return fmt.Errorf("install the Okta demo template: %w", err)
 				}
 				show(r)
+			}
+			if kibanaURL != "" {
+				return importSavedObjects(cmd.Context(), g, kibanaURL, space, kibanaWait, out)
 			}
 			return nil
 		},
@@ -71,5 +105,30 @@ for logs-okta.system-* and filebeat-* indices.`,
 	f.StringVar(&stateIndex, "state-index", mappings.StateIndex, "name of the state index (env ESRULE_STATE_INDEX)")
 	f.IntVar(&replicas, "replicas", 0, "index.number_of_replicas of the indices and templates (default: the cluster's default)")
 	f.BoolVar(&demoTemplates, "demo-templates", false, "also install the Okta demo template for logs-okta.system-* and filebeat-*")
+	f.StringVar(&kibanaURL, "kibana-url", "", "also import the alerts data view, saved search and dashboard into this Kibana (its base URL) in space --space")
+	f.DurationVar(&kibanaWait, "kibana-wait", 2*time.Minute, "how long to wait for a starting Kibana (503, connection refused) before giving up")
 	return cmd
+}
+
+// importSavedObjects imports esrule's saved objects into the Kibana at
+// kibanaURL, space space, waiting up to wait for a starting Kibana.
+func importSavedObjects(ctx context.Context, g *globalOptions, kibanaURL, space string, wait time.Duration, out io.Writer) error {
+	kc, err := g.es.kibanaClient(kibanaURL)
+	if err != nil {
+		return err
+	}
+	objects := kibana.SavedObjects()
+	if g.dryRun {
+		fmt.Fprintf(out, "saved objects %s%s: would be imported (dry run)\n", kc.URL, kibana.ImportPath(space))
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	res, err := kc.Import(ctx, space, objects)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "saved objects %s (space %s): %d imported (data view %s, saved search %s, dashboard esrule-alerts-dashboard)\n",
+		kc.URL, space, res.SuccessCount, kibana.DataViewID, kibana.SavedSearchID)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -8,26 +9,68 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and revision are set at build time with
+// -ldflags "-X main.version=... -X main.revision=..." (Makefile, Dockerfile).
+// Without them, the revision comes from the Go build's VCS stamp.
+var (
+	version  = "dev"
+	revision = ""
+)
+
+// buildInfo describes this binary (esrule version, metric esrule_build_info).
+type buildInfo struct {
+	Version   string `json:"version"`
+	Revision  string `json:"revision"`
+	Modified  bool   `json:"modified,omitempty"`
+	GoVersion string `json:"goversion"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+}
+
+// currentBuild returns the build information of this binary: the ldflags
+// values, else the VCS stamp Go records, else "unknown".
+func currentBuild() buildInfo {
+	b := buildInfo{Version: version, Revision: revision, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if b.Revision == "" {
+					b.Revision = s.Value
+				}
+			case "vcs.modified":
+				b.Modified = s.Value == "true"
+			}
+		}
+	}
+	if b.Revision == "" {
+		b.Revision = "unknown"
+	}
+	return b
+}
 
 func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
+	var format string
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print build information",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			commit := "unknown"
-			if info, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range info.Settings {
-					if s.Key == "vcs.revision" {
-						commit = s.Value
-					}
+			b := currentBuild()
+			switch format {
+			case "text":
+				fmt.Fprintf(cmd.OutOrStdout(), "esrule %s (commit %s, %s, %s/%s)\n", b.Version, b.Revision, b.GoVersion, b.OS, b.Arch)
+			case "json":
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				if err := enc.Encode(b); err != nil {
+					return fmt.Errorf("write version: %w", err)
 				}
+			default:
+				return usagef("--format %q: want text or json", format)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "esrule %s (commit %s, %s, %s/%s)\n",
-				version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
 }

@@ -13,7 +13,7 @@ import (
 func TestGeneratedTemplatesAreUpToDate(t *testing.T) {
 	out := t.TempDir()
 	require.NoError(t, generate(".", out))
-	for _, name := range []string{"alerts-template.json", "okta-demo-template.json"} {
+	for _, name := range []string{"alerts-template.json", "okta-demo-template.json", "kibana-security-alerts.json"} {
 		want, err := os.ReadFile(filepath.Join(out, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join("..", "..", name))

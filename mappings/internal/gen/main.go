@@ -1,10 +1,13 @@
 // Command gen writes the generated templates embedded by package mappings:
-// alerts-template.json and okta-demo-template.json. Run it with
+// alerts-template.json, okta-demo-template.json and kibana-security-alerts.json
+// (Kibana's Security alerts index, for tests of --alerts-target kibana). Run it with
 // `go generate ./mappings/` after changing one of its inputs:
 //
 //   - ecs-fields.tsv: ECS 9.4.0 field types (the field sets esrule maps, taken
 //     from elastic/ecs generated/csv/fields.csv);
 //   - kibana-alert-fields.tsv: the kibana.* fields of a Security alert;
+//   - kibana-security-alerts-fields.tsv: Kibana's own field maps of its
+//     Security alerts index, with their sources;
 //   - okta-system-mapping.json: the Okta integration's mapping of okta.*.
 //
 // Field types the test Elasticsearch (the integ-test distribution) lacks are
@@ -116,7 +119,10 @@ func generate(in, out string) error {
 			"mappings": okta,
 		},
 	}
-	return writeJSON(filepath.Join(out, "okta-demo-template.json"), demoTemplate)
+	if err := writeJSON(filepath.Join(out, "okta-demo-template.json"), demoTemplate); err != nil {
+		return err
+	}
+	return generateKibana(in, out, ecs)
 }
 
 // templateVersion is written as the templates' "version"; bump it when their
