@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,7 +90,7 @@ func runEsrule(t *testing.T, bin string, args ...string) (int, string, string) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else {
 		require.NoError(t, err)
@@ -134,11 +135,11 @@ func TestIntegrationKibanaAlertsTarget(t *testing.T) {
 	// Kibana has not created the alias: setup and backfill refuse, saying so.
 	code, _, stderr := runEsrule(t, bin, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex)
 	require.NotZero(t, code)
-	require.Contains(t, stderr, "Kibana's Security alerts alias does not exist: .alerts-security.alerts-"+space)
+	require.Contains(t, stderr, "the Kibana Security alerts alias does not exist: .alerts-security.alerts-"+space)
 	require.Contains(t, stderr, "Kibana creates it")
 	code, _, stderr = runEsrule(t, bin, backfillArgs...)
 	require.NotZero(t, code)
-	require.Contains(t, stderr, "Kibana's Security alerts alias does not exist")
+	require.Contains(t, stderr, "the Kibana Security alerts alias does not exist")
 
 	alias := kibanaAlertsIndex(t, c, space)
 	code, stdout, stderr := runEsrule(t, bin, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex, "--replicas", "0")

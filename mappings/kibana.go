@@ -50,7 +50,7 @@ func KibanaAlertsAlias(space string) string { return ".alerts-security.alerts-" 
 
 // ErrKibanaAliasMissing is the error CheckKibanaAlias wraps when Kibana has not
 // created the alerts alias of the space.
-var ErrKibanaAliasMissing = errors.New("Kibana's Security alerts alias does not exist")
+var ErrKibanaAliasMissing = errors.New("the Kibana Security alerts alias does not exist")
 
 // KibanaSecurityAlertsIndex returns the settings and mappings (JSON) of the
 // index behind Kibana's Security alerts alias, as Kibana 8.19 and 9.x install
@@ -96,7 +96,7 @@ func CheckKibanaAlias(ctx context.Context, c esapi.Transport, space string) erro
 		}
 	}
 	if writable != 1 {
-		return fmt.Errorf("Kibana's alerts alias %s points to %d indices without one write index: esrule writes through the alias and needs exactly one", alias, len(got))
+		return fmt.Errorf("the Kibana alerts alias %s points to %d indices without one write index: esrule writes through the alias and needs exactly one", alias, len(got))
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 	f.StringVar(&g.logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	g.es.addFlags(f)
-	g.targetOptions.addFlags(f)
+	g.addTargetFlags(f)
 
 	root.AddCommand(
 		newServeCommand(g), newRunCommand(g), newBackfillCommand(g), newSetupCommand(g),

@@ -13,7 +13,7 @@ type targetOptions struct {
 	kibanaVersion string
 }
 
-func (o *targetOptions) addFlags(f *pflag.FlagSet) {
+func (o *targetOptions) addTargetFlags(f *pflag.FlagSet) {
 	o.target = mappings.TargetEsrule
 	f.Var(targetValue{&o.target}, "alerts-target",
 		"where alerts are written: esrule (esrule-alerts-<space>, installed by esrule) or kibana (Kibana's .alerts-security.alerts-<space>, created by Kibana)")
