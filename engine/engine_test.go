@@ -25,7 +25,6 @@ type emptyES struct {
 	mu           sync.Mutex
 	fail, block  []string
 	searches     int
-	requestTimes []string
 }
 
 func (f *emptyES) RoundTrip(req *http.Request) (*http.Response, error) {
