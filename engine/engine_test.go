@@ -22,9 +22,9 @@ import (
 // the searches whose body names a time in fail, and blocks those naming a
 // time in block until the request is cancelled.
 type emptyES struct {
-	mu           sync.Mutex
-	fail, block  []string
-	searches     int
+	mu          sync.Mutex
+	fail, block []string
+	searches    int
 }
 
 func (f *emptyES) RoundTrip(req *http.Request) (*http.Response, error) {
