@@ -1,0 +1,295 @@
+// Package estest is the test kit for code that talks to Elasticsearch: a
+// fake transport that answers requests by method and path with canned
+// replies, records every request and injects failures, and SearchFake, an
+// in-memory search over documents that evaluates the request bodies
+// esrule sends as Elasticsearch would. Only tests import it.
+package estest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/elastic/go-elasticsearch/v8"
+)
+
+// ProductHeader is the header the Go client checks to accept a server as
+// Elasticsearch.
+const ProductHeader = "X-Elastic-Product"
+
+// Request is one recorded request.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Reply is one canned answer. The zero Status is 200.
+type Reply struct {
+	Status int
+	Body   []byte
+	Header http.Header
+	// Err, when set, is returned by the transport instead of a response
+	// (a connection refused or reset).
+	Err error
+	// CutAfter, when positive, ends the body after that many bytes with
+	// io.ErrUnexpectedEOF (a connection closed mid-response).
+	CutAfter int
+	// Impostor leaves out the X-Elastic-Product header.
+	Impostor bool
+}
+
+// JSON is a reply with a JSON body given as text.
+func JSON(status int, body string) Reply { return Reply{Status: status, Body: []byte(body)} }
+
+// Value is a reply with v encoded as its JSON body.
+func Value(status int, v any) Reply {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("estest: encode reply: %v", err))
+	}
+	return Reply{Status: status, Body: b}
+}
+
+// File is a reply whose body is a file (testdata/...), read now.
+func File(tb testing.TB, status int, name string) Reply {
+	tb.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatalf("estest: read reply body: %v", err)
+	}
+	return Reply{Status: status, Body: b}
+}
+
+// Error is Elasticsearch's error reply: {"error":{"type","reason",...},"status"}.
+func Error(status int, kind, reason string) Reply {
+	return Value(status, map[string]any{
+		"error": map[string]any{
+			"root_cause": []any{map[string]any{"type": kind, "reason": reason}},
+			"type":       kind, "reason": reason,
+		},
+		"status": status,
+	})
+}
+
+// Fail is a transport error instead of a response.
+func Fail(err error) Reply { return Reply{Err: err} }
+
+// Responder computes a reply from the request.
+type Responder func(Request) Reply
+
+// Route answers the requests matching a method and a path pattern.
+type Route struct {
+	method, pattern string
+	replies         []Reply
+	fn              Responder
+	calls           int
+}
+
+// Calls is the number of requests the route answered.
+func (r *Route) Calls() int { return r.calls }
+
+// Transport is a fake Elasticsearch: an http.RoundTripper for
+// elasticsearch.Config.Transport and an esapi.Transport (Perform) for code
+// that takes one directly. Every response carries X-Elastic-Product:
+// Elasticsearch unless Impostor is set or a reply asks otherwise.
+// Requests that no route matches fail with an error naming them.
+type Transport struct {
+	// Impostor leaves the product header out of every response.
+	Impostor bool
+
+	mu       sync.Mutex
+	routes   []*Route
+	requests []Request
+}
+
+// NewTransport returns a transport without routes.
+func NewTransport() *Transport { return &Transport{} }
+
+// On answers requests with method (empty: any) whose path matches pattern
+// (path.Match syntax: * is one path segment or part of one; the pattern
+// "/**" matches every path) with the replies in order, the last one
+// repeating: On("GET", "/_cluster/health", Status(503), JSON(200, ...)).
+// Routes added later take precedence.
+func (t *Transport) On(method, pattern string, replies ...Reply) *Route {
+	if len(replies) == 0 {
+		panic("estest: On needs at least one reply")
+	}
+	return t.add(&Route{method: method, pattern: pattern, replies: replies})
+}
+
+// OnFunc answers matching requests with fn.
+func (t *Transport) OnFunc(method, pattern string, fn Responder) *Route {
+	return t.add(&Route{method: method, pattern: pattern, fn: fn})
+}
+
+// Status is a reply with only a status and an empty JSON object as body.
+func Status(code int) Reply { return Reply{Status: code, Body: []byte("{}")} }
+
+func (t *Transport) add(r *Route) *Route {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.routes = append(t.routes, r)
+	return r
+}
+
+// ServeSearch routes _search requests (GET or POST, with or without
+// indices) to f, honouring filter_path.
+func (t *Transport) ServeSearch(f *SearchFake) *Route {
+	serve := func(req Request) Reply {
+		var indices []string
+		if idx := strings.TrimSuffix(strings.TrimPrefix(req.Path, "/"), "/_search"); idx != "_search" && idx != "" {
+			indices = strings.Split(idx, ",")
+		}
+		var paths []string
+		if fp := req.Query.Get("filter_path"); fp != "" {
+			paths = strings.Split(fp, ",")
+		}
+		status, body := f.ServeSearch(indices, req.Body, paths)
+		return Reply{Status: status, Body: body}
+	}
+	t.OnFunc("", "/_search", serve)
+	return t.OnFunc("", "/*/_search", serve)
+}
+
+// RoundTrip answers one request.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, fmt.Errorf("estest: read request body: %w", err)
+		}
+		req.Body.Close()
+	}
+	rec := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.Query(), Header: req.Header.Clone(), Body: body}
+	t.mu.Lock()
+	t.requests = append(t.requests, rec)
+	var route *Route
+	for i := len(t.routes) - 1; i >= 0; i-- {
+		if r := t.routes[i]; r.matches(rec) {
+			route = r
+			break
+		}
+	}
+	var reply Reply
+	if route != nil {
+		route.calls++
+		if route.fn == nil {
+			reply = route.replies[min(route.calls, len(route.replies))-1]
+		}
+	}
+	impostor := t.Impostor
+	t.mu.Unlock()
+	if route == nil {
+		return nil, fmt.Errorf("estest: no route for %s %s", rec.Method, rec.Path)
+	}
+	if route.fn != nil {
+		reply = route.fn(rec)
+	}
+	if reply.Err != nil {
+		return nil, reply.Err
+	}
+	return reply.response(req, impostor), nil
+}
+
+// Perform makes Transport an esapi.Transport.
+func (t *Transport) Perform(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "" {
+		u := *req.URL
+		u.Scheme, u.Host = "http", "es.test:9200"
+		req.URL = &u
+	}
+	return t.RoundTrip(req)
+}
+
+func (r *Route) matches(req Request) bool {
+	if r.method != "" && r.method != req.Method {
+		return false
+	}
+	if r.pattern == "/**" {
+		return true
+	}
+	ok, err := path.Match(r.pattern, req.Path)
+	return err == nil && ok
+}
+
+func (r Reply) response(req *http.Request, impostor bool) *http.Response {
+	h := http.Header{"Content-Type": []string{"application/json"}}
+	for k, v := range r.Header {
+		h[k] = slices.Clone(v)
+	}
+	if !impostor && !r.Impostor && h.Get(ProductHeader) == "" {
+		h.Set(ProductHeader, "Elasticsearch")
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	var body io.Reader = bytes.NewReader(r.Body)
+	length := int64(len(r.Body))
+	if r.CutAfter > 0 && r.CutAfter < len(r.Body) {
+		body = io.MultiReader(bytes.NewReader(r.Body[:r.CutAfter]), errReader{io.ErrUnexpectedEOF})
+		length = -1
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", status, http.StatusText(status)), StatusCode: status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(body), ContentLength: length, Request: req,
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// Requests returns every request so far, in order.
+func (t *Transport) Requests() []Request {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.requests)
+}
+
+// RequestsTo returns the requests with method (empty: any) whose path
+// matches pattern.
+func (t *Transport) RequestsTo(method, pattern string) []Request {
+	r := &Route{method: method, pattern: pattern}
+	var out []Request
+	for _, req := range t.Requests() {
+		if r.matches(req) {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
+// Client returns an Elasticsearch client over t without the client's own
+// retries (tests see each request the code under test makes).
+func (t *Transport) Client(tb testing.TB) *elasticsearch.Client {
+	tb.Helper()
+	return t.ClientWith(tb, elasticsearch.Config{DisableRetry: true})
+}
+
+// ClientWith returns a client over t with cfg (its Addresses and Transport
+// are set here).
+func (t *Transport) ClientWith(tb testing.TB, cfg elasticsearch.Config) *elasticsearch.Client {
+	tb.Helper()
+	cfg.Addresses = []string{"http://es.test:9200"}
+	cfg.Transport = t
+	c, err := elasticsearch.NewClient(cfg)
+	if err != nil {
+		tb.Fatalf("estest: create client: %v", err)
+	}
+	return c
+}
