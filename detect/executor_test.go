@@ -15,6 +15,7 @@ import (
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -37,16 +38,33 @@ func testRule(fields ...string) *rule.Rule {
 	return r
 }
 
-func doc(id string, fields map[string]any) fakeDoc {
-	return fakeDoc{Index: "logs-test-000001", ID: id, Fields: fields}
+// testIndex is the concrete index behind the rules' "logs-test".
+const testIndex = "logs-test-000001"
+
+// doc is a document of testIndex with flat dotted fields.
+func doc(id string, fields map[string]any) estest.Doc {
+	return estest.Doc{Index: testIndex, ID: id, Source: fields}
 }
 
+// newES returns a search fake over docs (fields typed by dynamic mapping),
+// with the alias logs-test over testIndex.
+func newES(t *testing.T, docs ...estest.Doc) *estest.SearchFake {
+	t.Helper()
+	es := estest.NewSearchFake(nil)
+	es.AddAlias("logs-test", testIndex)
+	require.NoError(t, es.Add(docs...))
+	return es
+}
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func arr(v any) []any          { a, _ := v.([]any); return a }
+
 // alertID is the id the executor must give the alert of (doc, terms).
-func alertID(d fakeDoc, terms ...any) string {
+func alertID(d estest.Doc, terms ...any) string {
 	return alerts.ID(d.Index, d.ID, "default", "so-1", terms)
 }
 
-func run(t *testing.T, es *fakeES, store *fakeStore, r *rule.Rule, cfg Config) (Result, error) {
+func run(t *testing.T, es *estest.SearchFake, store *fakeStore, r *rule.Rule, cfg Config) (Result, error) {
 	t.Helper()
 	ex := &Executor{Searcher: es, Config: cfg}
 	if store != nil {
@@ -71,7 +89,7 @@ func TestSingleFieldStrictFirstSeen(t *testing.T) {
 	atTo := doc("at-to", map[string]any{"@timestamp": iso(testSlot), "user": "last"})
 	afterTo := doc("after-to", map[string]any{"@timestamp": iso(testSlot.Add(time.Millisecond)), "user": "future"})
 	noField := doc("no-field", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute))})
-	es := &fakeES{docs: []fakeDoc{atFrom, justAfter, old, recentKnown, atTo, afterTo, noField}}
+	es := newES(t, []estest.Doc{atFrom, justAfter, old, recentKnown, atTo, afterTo, noField}...)
 
 	res, err := run(t, es, nil, testRule("user"), Config{})
 	require.NoError(t, err)
@@ -95,7 +113,7 @@ func TestSingleFieldTimestampOverrideFallback(t *testing.T) {
 	fallbackNew := doc("fallback-new", map[string]any{"@timestamp": iso(testSlot.Add(-3 * time.Minute)), "user": "fb"})
 	// The oldest document of "fb" in the window is the one with event.ingested earlier than fallback-new's @timestamp.
 	fbIngested := doc("fb-ingested", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute)), "event.ingested": iso(testSlot.Add(-4 * time.Minute)), "user": "fb"})
-	es := &fakeES{docs: []fakeDoc{late, fallbackOld, mixedRecent, fallbackNew, fbIngested}}
+	es := newES(t, []estest.Doc{late, fallbackOld, mixedRecent, fallbackNew, fbIngested}...)
 
 	res, err := run(t, es, nil, testRule("user"), Config{})
 	require.NoError(t, err)
@@ -114,18 +132,18 @@ func TestSingleFieldTimestampOverrideFallback(t *testing.T) {
 }
 
 func TestSingleFieldTypedValues(t *testing.T) {
-	docs := []fakeDoc{
+	docs := []estest.Doc{
 		doc("1", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute)), "port": float64(443), "flag": true}),
 		doc("2", map[string]any{"@timestamp": iso(testSlot.Add(-2 * time.Minute)), "port": []any{float64(22), float64(443)}, "flag": false}),
 	}
-	res, err := run(t, &fakeES{docs: docs}, nil, testRule("port"), Config{})
+	res, err := run(t, newES(t, docs...), nil, testRule("port"), Config{})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{alertID(docs[1], float64(22)), alertID(docs[1], float64(443))}, alertIDs(res))
 	for _, a := range res.Alerts {
 		require.IsType(t, float64(0), a.Doc["kibana.alert.new_terms"].([]any)[0])
 	}
 
-	res, err = run(t, &fakeES{docs: docs}, nil, testRule("flag"), Config{})
+	res, err = run(t, newES(t, docs...), nil, testRule("flag"), Config{})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{alertID(docs[0], true), alertID(docs[1], false)}, alertIDs(res), "booleans stay booleans")
 }
@@ -135,7 +153,7 @@ func TestMultiFieldCrowdingByHistoryArrays(t *testing.T) {
 	// arrays add many combinations (a, h..) that sort between them. With a
 	// batch of 4 and history pages of 2, a single history page per batch would
 	// leave most batch combinations undecided (Kibana §8.8).
-	var docs []fakeDoc
+	var docs []estest.Doc
 	for i := 1; i <= 4; i++ {
 		docs = append(docs, doc(fmt.Sprintf("recent-%d", i), map[string]any{
 			"@timestamp": iso(testSlot.Add(-time.Duration(i) * time.Minute)), "host": "a", "user": fmt.Sprintf("x%d", i),
@@ -147,7 +165,7 @@ func TestMultiFieldCrowdingByHistoryArrays(t *testing.T) {
 		hist = append(hist, fmt.Sprintf("x1%02d", i), fmt.Sprintf("x3%02d", i))
 	}
 	docs = append(docs, doc("history", map[string]any{"@timestamp": iso(testSlot.Add(-72 * time.Hour)), "host": "a", "user": hist}))
-	es := &fakeES{docs: docs}
+	es := newES(t, docs...)
 
 	res, err := run(t, es, nil, testRule("host", "user"), Config{BatchSize: 4, HistoryPageSize: 2})
 	require.NoError(t, err)
@@ -164,7 +182,7 @@ func TestMultiFieldCartesianAndMissing(t *testing.T) {
 	h := doc("h", map[string]any{"@timestamp": iso(testSlot.Add(-time.Hour)),
 		"source.ip": "192.168.1.1", "tags": []any{"tag-1", "tag-2"}})
 	missing := doc("m", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute)), "source.ip": "10.0.0.9"})
-	res, err := run(t, &fakeES{docs: []fakeDoc{d, h, missing}}, nil, testRule("source.ip", "tags"), Config{})
+	res, err := run(t, newES(t, []estest.Doc{d, h, missing}...), nil, testRule("source.ip", "tags"), Config{})
 	require.NoError(t, err)
 	require.Equal(t, []string{
 		alertID(d, "192.168.1.1", "tag-new-1"), alertID(d, "192.168.1.1", "tag-new-3"),
@@ -173,52 +191,52 @@ func TestMultiFieldCartesianAndMissing(t *testing.T) {
 }
 
 func TestHalvingOnTooLargeResponses(t *testing.T) {
-	var docs []fakeDoc
+	var docs []estest.Doc
 	for i := 0; i < 9; i++ {
 		docs = append(docs, doc(fmt.Sprintf("d%d", i), map[string]any{
 			"@timestamp": iso(testSlot.Add(-time.Duration(i+1) * time.Second)), "user": fmt.Sprintf("u%d", i), "host": "h",
 		}))
 	}
-	tooLarge := func(limit int) func(int, map[string]any) (esquery.Response, error, bool) {
-		return func(_ int, body map[string]any) (esquery.Response, error, bool) {
+	tooLarge := func(limit int) func(int, map[string]any) (esquery.Response, bool, error) {
+		return func(_ int, body map[string]any) (esquery.Response, bool, error) {
 			agg := obj(obj(body["aggregations"])["new_terms"])
 			n := len(arr(obj(agg["terms"])["include"]))
 			n = max(n, len(arr(obj(agg["filters"])["filters"])))
 			if n > limit {
-				return esquery.Response{}, fmt.Errorf("phase: %w", esquery.ErrTooLarge), true
+				return esquery.Response{}, true, fmt.Errorf("phase: %w", esquery.ErrTooLarge)
 			}
-			return esquery.Response{}, nil, false
+			return esquery.Response{}, false, nil
 		}
 	}
 	t.Run("single field", func(t *testing.T) {
-		es := &fakeES{docs: docs, hook: tooLarge(2)}
+		es := withHook(newES(t, docs...), tooLarge(2))
 		res, err := run(t, es, nil, testRule("user"), Config{})
 		require.NoError(t, err)
 		require.Len(t, res.Alerts, 9)
 		require.NotEmpty(t, res.Warnings)
 	})
 	t.Run("multi field", func(t *testing.T) {
-		es := &fakeES{docs: docs, hook: tooLarge(3)}
+		es := withHook(newES(t, docs...), tooLarge(3))
 		res, err := run(t, es, nil, testRule("host", "user"), Config{})
 		require.NoError(t, err)
 		require.Len(t, res.Alerts, 9)
 	})
 	t.Run("phase 1 page", func(t *testing.T) {
-		es := &fakeES{docs: docs, hook: func(_ int, body map[string]any) (esquery.Response, error, bool) {
+		es := withHook(newES(t, docs...), func(_ int, body map[string]any) (esquery.Response, bool, error) {
 			c := obj(obj(obj(body["aggregations"])["new_terms"])["composite"])
 			n, ok := c["size"].(json.Number)
 			if size, _ := n.Int64(); ok && size > 2 {
-				return esquery.Response{}, esquery.ErrTooLarge, true
+				return esquery.Response{}, true, esquery.ErrTooLarge
 			}
-			return esquery.Response{}, nil, false
-		}}
+			return esquery.Response{}, false, nil
+		})
 		res, err := run(t, es, nil, testRule("user"), Config{PageSize: 8})
 		require.NoError(t, err)
 		require.Len(t, res.Alerts, 9)
 		require.Contains(t, res.Warnings, "phase 1 (recent terms): response too large, page size reduced to 2")
 	})
 	t.Run("fails at batch size one", func(t *testing.T) {
-		es := &fakeES{docs: docs, hook: tooLarge(0)}
+		es := withHook(newES(t, docs...), tooLarge(0))
 		_, err := run(t, es, nil, testRule("user"), Config{})
 		require.ErrorIs(t, err, esquery.ErrTooLarge)
 		require.ErrorContains(t, err, "phase 2 (history)")
@@ -226,42 +244,42 @@ func TestHalvingOnTooLargeResponses(t *testing.T) {
 }
 
 func TestTooManyClausesHalvesAtMostTwice(t *testing.T) {
-	var docs []fakeDoc
+	var docs []estest.Doc
 	for i := 0; i < 8; i++ {
 		docs = append(docs, doc(fmt.Sprintf("d%d", i), map[string]any{
 			"@timestamp": iso(testSlot.Add(-time.Duration(i+1) * time.Second)), "user": fmt.Sprintf("u%d", i), "host": "h",
 		}))
 	}
-	clauses := func(limit int) func(int, map[string]any) (esquery.Response, error, bool) {
-		return func(_ int, body map[string]any) (esquery.Response, error, bool) {
+	clauses := func(limit int) func(int, map[string]any) (esquery.Response, bool, error) {
+		return func(_ int, body map[string]any) (esquery.Response, bool, error) {
 			filters := arr(obj(obj(body["query"])["bool"])["filter"])
 			if len(filters) < 3 {
-				return esquery.Response{}, nil, false
+				return esquery.Response{}, false, nil
 			}
 			if n := len(arr(obj(obj(filters[2])["bool"])["should"])); n > limit {
-				return esquery.Response{}, &esclient.Error{Status: 400, Type: "search_phase_execution_exception",
-					Reason: "all shards failed", Shards: []esclient.ShardFailure{{Index: "logs-test-000001", Type: "query_shard_exception", Reason: "failed to create query: Query contains too many nested clauses; maxClauseCount is set to 2"}}}, true
+				return esquery.Response{}, true, &esclient.Error{Status: 400, Type: "search_phase_execution_exception",
+					Reason: "all shards failed", Shards: []esclient.ShardFailure{{Index: "logs-test-000001", Type: "query_shard_exception", Reason: "failed to create query: Query contains too many nested clauses; maxClauseCount is set to 2"}}}
 			}
-			return esquery.Response{}, nil, false
+			return esquery.Response{}, false, nil
 		}
 	}
-	res, err := run(t, &fakeES{docs: docs, hook: clauses(2)}, nil, testRule("host", "user"), Config{BatchSize: 8})
+	res, err := run(t, withHook(newES(t, docs...), clauses(2)), nil, testRule("host", "user"), Config{BatchSize: 8})
 	require.NoError(t, err, "8 -> 4 -> 2")
 	require.Len(t, res.Alerts, 8)
 
-	_, err = run(t, &fakeES{docs: docs, hook: clauses(1)}, nil, testRule("host", "user"), Config{BatchSize: 8})
+	_, err = run(t, withHook(newES(t, docs...), clauses(1)), nil, testRule("host", "user"), Config{BatchSize: 8})
 	require.ErrorContains(t, err, "too many nested clauses")
 	require.ErrorContains(t, err, "logs-test-000001")
 }
 
 func TestFailClosed(t *testing.T) {
-	docs := []fakeDoc{
+	docs := []estest.Doc{
 		doc("1", map[string]any{"@timestamp": iso(testSlot.Add(-time.Minute)), "user": "u1", "host": "h"}),
 	}
 	shardFailure := &esclient.Error{Type: "shard_failure", Reason: "1 of 2 shards failed",
 		Shards: []esclient.ShardFailure{{Index: "logs-test-000002", Shard: 1, Type: "query_shard_exception", Reason: "boom"}}}
-	failAt := func(phase string, resp esquery.Response, err error) func(int, map[string]any) (esquery.Response, error, bool) {
-		return func(_ int, body map[string]any) (esquery.Response, error, bool) {
+	failAt := func(phase string, resp esquery.Response, err error) func(int, map[string]any) (esquery.Response, bool, error) {
+		return func(_ int, body map[string]any) (esquery.Response, bool, error) {
 			agg := obj(obj(body["aggregations"])["new_terms"])
 			var this string
 			switch {
@@ -275,9 +293,9 @@ func TestFailClosed(t *testing.T) {
 				this = "fetch"
 			}
 			if this != phase {
-				return esquery.Response{}, nil, false
+				return esquery.Response{}, false, nil
 			}
-			return resp, err, true
+			return resp, true, err
 		}
 	}
 	cases := []struct {
@@ -296,7 +314,7 @@ func TestFailClosed(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s %v", tc.name, fields), func(t *testing.T) {
 				store := newFakeStore()
-				_, err := run(t, &fakeES{docs: docs, hook: failAt(tc.phase, tc.resp, tc.err)}, store, testRule(fields...), Config{})
+				_, err := run(t, withHook(newES(t, docs...), failAt(tc.phase, tc.resp, tc.err)), store, testRule(fields...), Config{})
 				require.ErrorContains(t, err, tc.want)
 				require.Empty(t, store.created, "no alerts from partial data")
 			})
@@ -305,9 +323,7 @@ func TestFailClosed(t *testing.T) {
 }
 
 func TestNoIndexMatches(t *testing.T) {
-	es := &fakeES{hook: func(int, map[string]any) (esquery.Response, error, bool) {
-		return esquery.Response{Took: 0, Shards: 0, TotalHits: 0}, nil, true
-	}}
+	es := estest.NewSearchFake(nil) // no index at all: zero shards, no aggregations
 	res, err := run(t, es, newFakeStore(), testRule("user"), Config{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"no index matches [logs-test]"}, res.Warnings)
@@ -315,24 +331,24 @@ func TestNoIndexMatches(t *testing.T) {
 }
 
 func TestCoverageWarning(t *testing.T) {
-	docs := []fakeDoc{
+	docs := []estest.Doc{
 		doc("1", map[string]any{"@timestamp": iso(testSlot.Add(-time.Hour)), "okta.actor.id": "a"}),
 		doc("2", map[string]any{"@timestamp": iso(testSlot.Add(-time.Hour)), "okta.actor.id": "b"}),
 		doc("3", map[string]any{"@timestamp": iso(testSlot.Add(-time.Hour)), "okta.actor.id": "c", "cloud.account.id": "x"}),
 	}
-	res, err := run(t, &fakeES{docs: docs}, nil, testRule("okta.actor.id", "cloud.account.id"), Config{})
+	res, err := run(t, newES(t, docs...), nil, testRule("okta.actor.id", "cloud.account.id"), Config{})
 	require.NoError(t, err)
 	require.Equal(t, &Coverage{Total: 3, AllFields: 1, Fields: []FieldCoverage{{"okta.actor.id", 3}, {"cloud.account.id", 1}}}, res.Coverage)
 	require.Equal(t, []string{`new-terms field "cloud.account.id" is missing from 2 of 3 documents matching the rule in the history window; only documents that have it can alert`}, res.Warnings)
 
-	c, err := CheckCoverage(context.Background(), &fakeES{docs: docs}, testRule("okta.actor.id"), Window{Slot: testSlot, From: testFrom, To: testSlot, HistoryStart: testSlot.AddDate(0, 0, -7)}, nil)
+	c, err := CheckCoverage(context.Background(), newES(t, docs...), testRule("okta.actor.id"), Window{Slot: testSlot, From: testFrom, To: testSlot, HistoryStart: testSlot.AddDate(0, 0, -7)}, nil)
 	require.NoError(t, err)
 	require.Empty(t, c.Warnings())
 }
 
 // manyNew returns n documents, each with its own new user, newest first.
-func manyNew(n int) []fakeDoc {
-	var docs []fakeDoc
+func manyNew(n int) []estest.Doc {
+	var docs []estest.Doc
 	for i := 0; i < n; i++ {
 		docs = append(docs, doc(fmt.Sprintf("d%02d", i), map[string]any{
 			"@timestamp": iso(testSlot.Add(-time.Duration(i+1) * time.Second)), "user": fmt.Sprintf("u%02d", i),
@@ -346,7 +362,7 @@ func TestMaxSignals(t *testing.T) {
 	r.MaxSignals = 3
 	docs := manyNew(5)
 	store := newFakeStore()
-	res, err := run(t, &fakeES{docs: docs}, store, r, Config{})
+	res, err := run(t, newES(t, docs...), store, r, Config{})
 	require.NoError(t, err)
 	require.Equal(t, 3, res.AlertsCreated)
 	require.Equal(t, 2, res.AlertsTruncated)
@@ -354,14 +370,14 @@ func TestMaxSignals(t *testing.T) {
 	require.Len(t, store.created, 3)
 
 	t.Run("exactly max_signals new terms: no warning", func(t *testing.T) {
-		res, err := run(t, &fakeES{docs: manyNew(3)}, newFakeStore(), r, Config{})
+		res, err := run(t, newES(t, manyNew(3)...), newFakeStore(), r, Config{})
 		require.NoError(t, err)
 		require.Equal(t, 3, res.AlertsCreated)
 		require.Empty(t, res.Warnings)
 	})
 
 	t.Run("a re-run of the slot yields the same alerts", func(t *testing.T) {
-		again, err := run(t, &fakeES{docs: docs}, store, r, Config{})
+		again, err := run(t, newES(t, docs...), store, r, Config{})
 		require.NoError(t, err)
 		require.Equal(t, 0, again.AlertsCreated)
 		require.Equal(t, 3, again.AlertsDuplicate)
@@ -375,7 +391,7 @@ func TestMaxSignals(t *testing.T) {
 		for _, id := range store.created {
 			other.alerts[id] = "another-execution"
 		}
-		next, err := run(t, &fakeES{docs: docs}, other, r, Config{})
+		next, err := run(t, newES(t, docs...), other, r, Config{})
 		require.NoError(t, err)
 		require.Equal(t, 2, next.AlertsCreated)
 		require.Equal(t, 3, next.AlertsDuplicate)
@@ -383,18 +399,18 @@ func TestMaxSignals(t *testing.T) {
 	})
 
 	t.Run("page loop stops once truncated", func(t *testing.T) {
-		es := &fakeES{docs: docs}
+		es := newES(t, docs...)
 		_, err := run(t, es, newFakeStore(), r, Config{PageSize: 2})
 		require.NoError(t, err)
 		// coverage, then pages of 2 terms: page 1 (3 requests) and page 2 (3
 		// requests) which hits the cap; no third page.
-		require.Len(t, es.requests, 7)
+		require.Len(t, es.Requests(), 7)
 	})
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
 	store := newFakeStore()
-	ex := &Executor{Searcher: &fakeES{docs: manyNew(2)}, Alerts: store}
+	ex := &Executor{Searcher: newES(t, manyNew(2)...), Alerts: store}
 	res, err := ex.Run(context.Background(), testRule("user"), testSlot, RunOptions{DryRun: true})
 	require.NoError(t, err)
 	require.Len(t, res.Alerts, 2)
@@ -408,29 +424,29 @@ func TestDryRunWritesNothing(t *testing.T) {
 
 func TestCandidateOrderSingleField(t *testing.T) {
 	// Phase-3 bucket order is doc_count desc, then key: "b" (2 docs) before "a" and "c".
-	docs := []fakeDoc{
+	docs := []estest.Doc{
 		doc("1", map[string]any{"@timestamp": iso(testSlot.Add(-1 * time.Minute)), "user": "c"}),
 		doc("2", map[string]any{"@timestamp": iso(testSlot.Add(-2 * time.Minute)), "user": "b"}),
 		doc("3", map[string]any{"@timestamp": iso(testSlot.Add(-3 * time.Minute)), "user": "b"}),
 		doc("4", map[string]any{"@timestamp": iso(testSlot.Add(-4 * time.Minute)), "user": "a"}),
 	}
-	res, err := run(t, &fakeES{docs: docs}, nil, testRule("user"), Config{})
+	res, err := run(t, newES(t, docs...), nil, testRule("user"), Config{})
 	require.NoError(t, err)
 	require.Equal(t, []string{alertID(docs[2], "b"), alertID(docs[3], "a"), alertID(docs[0], "c")}, alertIDs(res))
 }
 
 func TestRequestsAndESTook(t *testing.T) {
-	res, err := run(t, &fakeES{docs: manyNew(2)}, nil, testRule("user"), Config{})
+	res, err := run(t, newES(t, manyNew(2)...), nil, testRule("user"), Config{})
 	require.NoError(t, err)
 	// coverage, page 1, history, fetch, empty page 2.
 	require.Equal(t, 5, res.Requests)
-	require.Equal(t, 10*time.Millisecond, res.ESTook)
+	require.Equal(t, 5*time.Millisecond, res.ESTook, "the sum of took (1 ms per search in the fake)")
 	require.True(t, slices.Equal([]string{"user"}, testRule("user").NewTermsFields))
 }
 
 func TestInfoLogLine(t *testing.T) {
 	var buf strings.Builder
-	ex := &Executor{Searcher: &fakeES{docs: manyNew(2)}, Logger: zerolog.New(&buf)}
+	ex := &Executor{Searcher: newES(t, manyNew(2)...), Logger: zerolog.New(&buf)}
 	_, err := ex.Run(context.Background(), testRule("user"), testSlot, RunOptions{DryRun: true})
 	require.NoError(t, err)
 	var line map[string]any
@@ -440,4 +456,10 @@ func TestInfoLogLine(t *testing.T) {
 	}
 	require.Equal(t, "info", line["level"])
 	require.Equal(t, float64(2), line["new_terms"])
+}
+
+// withHook sets es's hook.
+func withHook(es *estest.SearchFake, hook func(int, map[string]any) (esquery.Response, bool, error)) *estest.SearchFake {
+	es.Hook = hook
+	return es
 }

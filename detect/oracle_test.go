@@ -3,19 +3,21 @@ package detect
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/rule"
 )
 
 // bruteForce computes the expected alert ids by scanning the documents:
 // Kibana's definition (§8.1) with the combined timestamp (§2.3).
-func bruteForce(docs []fakeDoc, fields []string, ts rule.Timestamps, w Window) map[string]bool {
-	combined := func(d fakeDoc) (int64, bool) {
+func bruteForce(docs []estest.Doc, fields []string, ts rule.Timestamps, w Window) map[string]bool {
+	combined := func(d estest.Doc) (int64, bool) {
 		if m, ok := minMillis(d, ts.Primary); ok {
 			return m, true
 		}
@@ -24,12 +26,12 @@ func bruteForce(docs []fakeDoc, fields []string, ts rule.Timestamps, w Window) m
 		}
 		return 0, false
 	}
-	in := func(d fakeDoc, from, to time.Time) bool {
+	in := func(d estest.Doc, from, to time.Time) bool {
 		m, ok := combined(d)
 		return ok && m >= from.UnixMilli() && m <= to.UnixMilli()
 	}
 	type best struct {
-		doc fakeDoc
+		doc estest.Doc
 		ms  int64
 	}
 	firstSeen := map[string]int64{}
@@ -61,7 +63,7 @@ func bruteForce(docs []fakeDoc, fields []string, ts rule.Timestamps, w Window) m
 	return out
 }
 
-func randomDocs(rng *rand.Rand, w Window, n int) []fakeDoc {
+func randomDocs(rng *rand.Rand, w Window, n int) []estest.Doc {
 	pools := map[string][]any{
 		"s":  {"a", "b", "c", "d", "e", "f", "g"},
 		"s2": {"x", "y", "z", "w"},
@@ -78,7 +80,7 @@ func randomDocs(rng *rand.Rand, w Window, n int) []fakeDoc {
 			return w.From.Add(-3 * time.Minute).Add(time.Duration(rng.Int64N(11*60*1000)) * time.Millisecond)
 		}
 	}
-	var docs []fakeDoc
+	var docs []estest.Doc
 	for i := 0; i < n; i++ {
 		f := map[string]any{}
 		ts := randomTime()
@@ -138,7 +140,7 @@ func TestRandomizedAgainstBruteForce(t *testing.T) {
 		docs := randomDocs(rng, w, 40+rng.IntN(120))
 		cfg := Config{PageSize: 1 + rng.IntN(6), BatchSize: 1 + rng.IntN(5), HistoryPageSize: 1 + rng.IntN(4)}
 		t.Run(fmt.Sprintf("seed %d %v %s override=%q", seed, fields, r.HistoryWindowStart, r.TimestampOverride), func(t *testing.T) {
-			res, err := run(t, &fakeES{docs: docs}, nil, r, cfg)
+			res, err := run(t, newES(t, docs...), nil, r, cfg)
 			require.NoError(t, err)
 			want := bruteForce(docs, fields, r.Timestamps, w)
 			got := map[string]bool{}
@@ -158,5 +160,59 @@ func sortedKeys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// The brute force reads documents on its own (not through the search fake):
+
+// values returns the values of a flat field (arrays flattened).
+func values(d estest.Doc, field string) []any {
+	v, ok := d.Source[field]
+	if !ok || v == nil {
+		return nil
+	}
+	if a, ok := v.([]any); ok {
+		return a
+	}
+	return []any{v}
+}
+
+// minMillis is the earliest of a date field's values.
+func minMillis(d estest.Doc, field string) (int64, bool) {
+	best, ok := int64(0), false
+	for _, v := range values(d, field) {
+		s, isString := v.(string)
+		if !isString {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			panic(fmt.Sprintf("brute force: bad date %q", s))
+		}
+		if m := t.UnixMilli(); !ok || m < best {
+			best, ok = m, true
+		}
+	}
+	return best, ok
+}
+
+// cartesian is every combination of the distinct values of fields in d.
+func cartesian(d estest.Doc, fields []string) [][]any {
+	out := [][]any{{}}
+	for _, f := range fields {
+		var next [][]any
+		for _, prefix := range out {
+			seen := map[string]bool{}
+			for _, v := range values(d, f) {
+				k := fmt.Sprintf("%T:%v", v, v)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				next = append(next, append(slices.Clone(prefix), v))
+			}
+		}
+		out = next
+	}
 	return out
 }

@@ -51,6 +51,7 @@ type SearchFake struct {
 	types    map[string]string // field → family
 	esTypes  map[string]string // field → Elasticsearch type as mapped or inferred
 	indices  []string          // in creation order
+	aliases  map[string][]string
 	docs     []*stored
 	requests []map[string]any
 }
@@ -89,6 +90,16 @@ func (f *SearchFake) createIndex(name string) {
 	if !slices.Contains(f.indices, name) {
 		f.indices = append(f.indices, name)
 	}
+}
+
+// AddAlias makes alias (or a data stream name) stand for indices in searches.
+func (f *SearchFake) AddAlias(alias string, indices ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.aliases == nil {
+		f.aliases = map[string][]string{}
+	}
+	f.aliases[alias] = append(f.aliases[alias], indices...)
 }
 
 // Add indexes documents. A value that does not fit its field's type is an
@@ -400,13 +411,14 @@ func (f *SearchFake) matchIndices(exprs []string) []string {
 	for _, name := range f.indices {
 		in := false
 		for _, p := range parts {
-			if ex, ok := strings.CutPrefix(p, "-"); ok && in {
-				if m, _ := path.Match(ex, name); m {
+			ex, exclude := strings.CutPrefix(p, "-")
+			if exclude && in {
+				if f.nameMatches(ex, name) {
 					in = false
 				}
 				continue
 			}
-			if m, _ := path.Match(p, name); m {
+			if f.nameMatches(p, name) {
 				in = true
 			}
 		}
@@ -415,6 +427,19 @@ func (f *SearchFake) matchIndices(exprs []string) []string {
 		}
 	}
 	return out
+}
+
+// nameMatches reports whether pattern names index directly or through an alias.
+func (f *SearchFake) nameMatches(pattern, index string) bool {
+	if m, _ := path.Match(pattern, index); m {
+		return true
+	}
+	for alias, members := range f.aliases {
+		if m, _ := path.Match(pattern, alias); m && slices.Contains(members, index) {
+			return true
+		}
+	}
+	return false
 }
 
 // hits returns the first size matching documents (default 10), sorted as
