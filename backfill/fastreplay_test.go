@@ -25,18 +25,10 @@ import (
 	"github.com/esrule/esrule/state"
 )
 
-// syntheticMapping is randdata's index mapping as field types.
-var syntheticMapping = map[string]string{
-	randdata.FieldTimestamp: "date", randdata.FieldIngested: "date",
-	randdata.FieldAction: "keyword", randdata.FieldSuccess: "boolean",
-	randdata.FieldUserName: "keyword", randdata.FieldUserID: "long",
-	randdata.FieldHostName: "keyword", randdata.FieldSourceIP: "ip",
-}
-
 // searchFor loads a dataset into a search fake.
 func searchFor(t *testing.T, d randdata.Dataset) *estest.SearchFake {
 	t.Helper()
-	f := estest.NewSearchFake(syntheticMapping)
+	f := estest.NewSearchFake(estest.MappingOf(randdata.IndexBody(1)))
 	for _, e := range d.Events {
 		require.NoError(t, f.Add(estest.Doc{Index: e.Index, ID: e.ID, Source: e.Source}))
 	}

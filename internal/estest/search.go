@@ -52,6 +52,7 @@ type SearchFake struct {
 	esTypes  map[string]string // field → Elasticsearch type as mapped or inferred
 	indices  []string          // in creation order
 	aliases  map[string][]string
+	shards   map[string]int
 	docs     []*stored
 	requests []map[string]any
 }
@@ -69,7 +70,7 @@ type stored struct {
 // Elasticsearch type, e.g. "keyword", "long", "ip", "date"); nil maps fields
 // dynamically.
 func NewSearchFake(mapping map[string]string) *SearchFake {
-	f := &SearchFake{dynamic: mapping == nil, types: map[string]string{}, esTypes: map[string]string{}}
+	f := &SearchFake{dynamic: mapping == nil, types: map[string]string{}, esTypes: map[string]string{}, shards: map[string]int{}}
 	for field, t := range mapping {
 		if fam := family(t); fam != "" {
 			f.types[field], f.esTypes[field] = fam, t
@@ -78,17 +79,21 @@ func NewSearchFake(mapping map[string]string) *SearchFake {
 	return f
 }
 
-// CreateIndex makes an index known without documents (a search over it has
-// one shard and empty aggregations rather than none).
-func (f *SearchFake) CreateIndex(name string) {
+// CreateIndex makes an index known with its number of primary shards (an
+// index created by Add has one): a search counts the shards of the indices
+// it reads, and a search over an index without documents has aggregations
+// (empty) where a search over no index has none.
+func (f *SearchFake) CreateIndex(name string, shards int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.createIndex(name)
+	f.shards[name] = max(shards, 1)
 }
 
 func (f *SearchFake) createIndex(name string) {
 	if !slices.Contains(f.indices, name) {
 		f.indices = append(f.indices, name)
+		f.shards[name] = 1
 	}
 }
 
@@ -356,6 +361,10 @@ func (f *SearchFake) evaluate(indices []string, req map[string]any) (out map[str
 		}
 	}
 	e := &evaluator{types: f.types, esTypes: f.esTypes}
+	shards := 0
+	for _, name := range names {
+		shards += f.shards[name]
+	}
 	f.mu.Unlock()
 
 	var matched []*stored
@@ -379,7 +388,7 @@ func (f *SearchFake) evaluate(indices []string, req map[string]any) (out map[str
 	}
 	out = map[string]any{
 		"took": int64(1), "timed_out": false,
-		"_shards": map[string]any{"total": len(names), "successful": len(names), "skipped": 0, "failed": 0},
+		"_shards": map[string]any{"total": shards, "successful": shards, "skipped": 0, "failed": 0},
 		"hits":    hits,
 	}
 	aggsReq := obj(req["aggregations"])
