@@ -197,12 +197,30 @@ func TestFastEqualsReplay(t *testing.T) {
 		{"one worker, small pages", backfill.Options{ScanWorkers: 1, PageSize: 5, FetchBatch: 2}},
 		{"partitions, narrow width", backfill.Options{ScanWorkers: 3, PageSize: 7, FetchBatch: 3, Width: time.Minute}},
 	}
-	var truncated, replayed, multiField, threeFields int
-	for seed := uint64(1); seed <= 18; seed++ {
-		cfg := randdata.Config{Seed: seed, Slots: 12, Docs: 250, IndexPrefix: fmt.Sprintf("bf%d", seed)}
+	// Seeded configurations (fields, timestamp mode and max_signals drawn
+	// from the seed), then the field types and modes the seeds may miss: a
+	// boolean or ip field alone, numbers with booleans, three fields with
+	// the override and its fallback, max_signals of 1.
+	var configs []randdata.Config
+	for seed := uint64(1); seed <= 12; seed++ {
+		cfg := randdata.Config{Seed: seed}
 		if seed%6 == 0 {
 			cfg.MaxSignals = 2
 		}
+		configs = append(configs, cfg)
+	}
+	configs = append(configs,
+		randdata.Config{Seed: 201, Fields: []string{randdata.FieldSuccess}},
+		randdata.Config{Seed: 202, Fields: []string{randdata.FieldSourceIP}, Mode: randdata.ModeOverrideFallback},
+		randdata.Config{Seed: 203, Fields: []string{randdata.FieldUserID, randdata.FieldSuccess}},
+		randdata.Config{Seed: 205, Fields: []string{randdata.FieldSourceIP, randdata.FieldHostName, randdata.FieldUserID}, Mode: randdata.ModeOverrideFallback, MaxSignals: 3},
+		randdata.Config{Seed: 207, Fields: []string{randdata.FieldUserName}, Mode: randdata.ModeOverrideNoFallback},
+		randdata.Config{Seed: 209, Fields: []string{randdata.FieldUserName}, MaxSignals: 1},
+	)
+	var truncated, replayed, multiField, threeFields int
+	for _, cfg := range configs {
+		seed := cfg.Seed
+		cfg.Slots, cfg.Docs, cfg.IndexPrefix = 12, 250, fmt.Sprintf("bf%d", seed)
 		d := randdata.Generate(cfg)
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			f := searchFor(t, d)
