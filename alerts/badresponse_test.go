@@ -3,10 +3,7 @@ package alerts_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,81 +12,38 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 )
 
-const nginx502 = `<html>
-<head><title>502 Bad Gateway</title></head>
-<body>
-<center><h1>502 Bad Gateway</h1></center>
-<hr><center>nginx/1.25.3</center>
-</body>
-</html>
-`
-
-// cannedTransport answers every request with the same status and body and
-// counts the requests.
-type cannedTransport struct {
-	status  int
-	body    func() io.ReadCloser
-	noProbe bool // leave out X-Elastic-Product
-	calls   atomic.Int32
-}
-
-func (c *cannedTransport) RoundTrip(*http.Request) (*http.Response, error) {
-	c.calls.Add(1)
-	h := http.Header{"Content-Type": []string{"application/json"}}
-	if !c.noProbe {
-		h.Set("X-Elastic-Product", "Elasticsearch")
-	}
-	return &http.Response{StatusCode: c.status, Header: h, Body: c.body(), ContentLength: -1}, nil
-}
-
-func text(s string) func() io.ReadCloser {
-	return func() io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
-}
-
-// cutReader returns its data, then fails as a connection closed mid-body.
-type cutReader struct{ r io.Reader }
-
-func (c *cutReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		return n, io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-func (c *cutReader) Close() error { return nil }
-
 type badCase struct {
-	name      string
-	transport *cannedTransport
-	want      string
-	attempts  int32
+	name     string
+	reply    estest.Reply
+	want     string
+	attempts int
 }
 
 func badCases() []badCase {
 	return []badCase{
-		{"not JSON", &cannedTransport{status: 200, body: text("hello, world")}, "hello, world", 3},
-		{"truncated JSON", &cannedTransport{status: 200, body: text(`{"took":3,"errors":false,"items":[{"create":{"_id":"a","sta`)}, "unexpected end of JSON input", 3},
-		{"nginx 502 page", &cannedTransport{status: 502, body: text(nginx502)}, "502 Bad Gateway", 3},
-		{"HTML 200 page without the product header", &cannedTransport{status: 200, body: text("<html>login</html>"), noProbe: true}, "not Elasticsearch", 1},
-		{"huge non-JSON body", &cannedTransport{status: 200, body: text(strings.Repeat("<div>", 1<<20))}, "<div><div>", 3},
-		{"connection cut mid-body", &cannedTransport{status: 200, body: func() io.ReadCloser {
-			return &cutReader{strings.NewReader(`{"took":1,"items":[`)}
-		}}, "unexpected EOF", 3},
-		{"HTML 401 from a proxy", &cannedTransport{status: 401, body: text("<html>Unauthorized</html>")}, "401", 1},
+		{"not JSON", estest.JSON(200, "hello, world"), "hello, world", 3},
+		{"truncated JSON", estest.JSON(200, `{"took":3,"errors":false,"items":[{"create":{"_id":"a","sta`), "unexpected end of JSON input", 3},
+		{"nginx 502 page", estest.JSON(502, estest.NginxBadGateway), "502 Bad Gateway", 3},
+		{"HTML 200 page without the product header", estest.Reply{Body: []byte("<html>login</html>"), Impostor: true}, "not Elasticsearch", 1},
+		{"huge non-JSON body", estest.JSON(200, strings.Repeat("<div>", 1<<20)), "<div><div>", 3},
+		{"connection cut mid-body", estest.Reply{Body: []byte(`{"took":1,"items":[{"create":{}}]}`), CutAfter: 19}, "unexpected EOF", 3},
+		{"HTML 401 from a proxy", estest.JSON(401, "<html>Unauthorized</html>"), "401", 1},
 	}
 }
 
-func newWriter(t *testing.T, tr http.RoundTripper) *alerts.Writer {
+// newWriter returns a writer over a fake answering every request with
+// reply, and the fake's route (which counts the requests).
+func newWriter(t *testing.T, reply estest.Reply) (*alerts.Writer, *estest.Route) {
 	t.Helper()
-	c, err := esclient.New(esclient.Config{
-		Addresses: []string{"http://es.test:9200"}, Transport: tr, MaxRetries: 2, Backoff: func(int) time.Duration { return 0 },
-	})
-	require.NoError(t, err)
+	tr := estest.NewTransport()
+	route := tr.On("", "/**", reply)
+	c := tr.ClientWith(t, esclient.Config{MaxRetries: 2})
 	return alerts.NewWriter(c, alerts.WriterConfig{
 		Alias: "esrule-alerts-default", MaxRetries: 2, Backoff: func(int) time.Duration { return 0 }, Logger: zerolog.Nop(),
-	})
+	}), route
 }
 
 // TestCreateBadResponses: an unreadable answer to a bulk request never
@@ -101,7 +55,7 @@ func TestCreateBadResponses(t *testing.T) {
 	}
 	for _, tt := range badCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWriter(t, tt.transport)
+			w, route := newWriter(t, tt.reply)
 			var (
 				res alerts.WriteResult
 				err error
@@ -114,7 +68,7 @@ func TestCreateBadResponses(t *testing.T) {
 			require.Len(t, be.Failed, 2)
 			require.Contains(t, err.Error(), tt.want)
 			require.Less(t, len(err.Error()), 1200, "the error stays readable")
-			require.Equal(t, tt.attempts, tt.transport.calls.Load(), "attempts")
+			require.Equal(t, tt.attempts, route.Calls(), "attempts")
 		})
 	}
 }
@@ -124,7 +78,7 @@ func TestCreateBadResponses(t *testing.T) {
 func TestExistingBadResponses(t *testing.T) {
 	for _, tt := range badCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWriter(t, tt.transport)
+			w, route := newWriter(t, tt.reply)
 			var (
 				got map[string]string
 				err error
@@ -134,7 +88,7 @@ func TestExistingBadResponses(t *testing.T) {
 			require.Nil(t, got)
 			require.Contains(t, err.Error(), "check existing alerts in esrule-alerts-default")
 			require.Less(t, len(err.Error()), 1200, "the error stays readable")
-			require.Equal(t, tt.attempts, tt.transport.calls.Load(), "attempts")
+			require.Equal(t, tt.attempts, route.Calls(), "attempts")
 		})
 	}
 }

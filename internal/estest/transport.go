@@ -17,9 +17,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/esrule/esrule/esclient"
 )
 
 // ProductHeader is the header the Go client checks to accept a server as
@@ -48,7 +50,24 @@ type Reply struct {
 	CutAfter int
 	// Impostor leaves out the X-Elastic-Product header.
 	Impostor bool
+	// compute, when set, makes the reply from the request (Compute).
+	compute Responder
 }
+
+// Compute is a reply made from the request when it arrives, e.g. a bulk
+// answer that depends on the items sent.
+func Compute(fn Responder) Reply { return Reply{compute: fn} }
+
+// NginxBadGateway is the page an nginx proxy answers when Elasticsearch
+// behind it is down (with status 502).
+const NginxBadGateway = `<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx/1.25.3</center>
+</body>
+</html>
+`
 
 // JSON is a reply with a JSON body given as text.
 func JSON(status int, body string) Reply { return Reply{Status: status, Body: []byte(body)} }
@@ -94,11 +113,20 @@ type Route struct {
 	method, pattern string
 	replies         []Reply
 	fn              Responder
-	calls           int
+	script          bool // each reply answers once; then the route no longer matches
+	calls           atomic.Int32
 }
 
 // Calls is the number of requests the route answered.
-func (r *Route) Calls() int { return r.calls }
+func (r *Route) Calls() int { return int(r.calls.Load()) }
+
+// Remaining is the number of a script's replies not used yet.
+func (r *Route) Remaining() int {
+	if !r.script {
+		return 0
+	}
+	return max(len(r.replies)-r.Calls(), 0)
+}
 
 // Transport is a fake Elasticsearch: an http.RoundTripper for
 // elasticsearch.Config.Transport and an esapi.Transport (Perform) for code
@@ -127,6 +155,13 @@ func (t *Transport) On(method, pattern string, replies ...Reply) *Route {
 		panic("estest: On needs at least one reply")
 	}
 	return t.add(&Route{method: method, pattern: pattern, replies: replies})
+}
+
+// Script answers matching requests with the replies in order, each once;
+// once they are used up the route no longer matches (a request then goes to
+// an older route, or fails). Route.Remaining tells whether all were used.
+func (t *Transport) Script(method, pattern string, replies ...Reply) *Route {
+	return t.add(&Route{method: method, pattern: pattern, replies: replies, script: true})
 }
 
 // OnFunc answers matching requests with fn.
@@ -178,16 +213,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.requests = append(t.requests, rec)
 	var route *Route
 	for i := len(t.routes) - 1; i >= 0; i-- {
-		if r := t.routes[i]; r.matches(rec) {
+		if r := t.routes[i]; r.matches(rec) && (!r.script || r.Remaining() > 0) {
 			route = r
 			break
 		}
 	}
 	var reply Reply
 	if route != nil {
-		route.calls++
+		n := int(route.calls.Add(1))
 		if route.fn == nil {
-			reply = route.replies[min(route.calls, len(route.replies))-1]
+			reply = route.replies[min(n, len(route.replies))-1]
 		}
 	}
 	impostor := t.Impostor
@@ -197,6 +232,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if route.fn != nil {
 		reply = route.fn(rec)
+	}
+	if reply.compute != nil {
+		reply = reply.compute(rec)
 	}
 	if reply.Err != nil {
 		return nil, reply.Err
@@ -274,20 +312,23 @@ func (t *Transport) RequestsTo(method, pattern string) []Request {
 	return out
 }
 
-// Client returns an Elasticsearch client over t without the client's own
-// retries (tests see each request the code under test makes).
-func (t *Transport) Client(tb testing.TB) *elasticsearch.Client {
+// Client returns an esrule client over t that does not retry (tests see
+// each request the code under test makes).
+func (t *Transport) Client(tb testing.TB) *esclient.Client {
 	tb.Helper()
-	return t.ClientWith(tb, elasticsearch.Config{DisableRetry: true})
+	return t.ClientWith(tb, esclient.Config{MaxRetries: -1})
 }
 
-// ClientWith returns a client over t with cfg (its Addresses and Transport
-// are set here).
-func (t *Transport) ClientWith(tb testing.TB, cfg elasticsearch.Config) *elasticsearch.Client {
+// ClientWith returns a client over t with cfg; its Addresses and Transport
+// are set here, and a nil Backoff waits not at all.
+func (t *Transport) ClientWith(tb testing.TB, cfg esclient.Config) *esclient.Client {
 	tb.Helper()
 	cfg.Addresses = []string{"http://es.test:9200"}
 	cfg.Transport = t
-	c, err := elasticsearch.NewClient(cfg)
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(int) time.Duration { return 0 }
+	}
+	c, err := esclient.New(cfg)
 	if err != nil {
 		tb.Fatalf("estest: create client: %v", err)
 	}
