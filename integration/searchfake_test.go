@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/backfill"
+	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/internal/randdata"
@@ -76,8 +77,9 @@ func canonJSON(raw []byte) any {
 }
 
 // TestIntegrationSearchFakeAgreesWithElasticsearch runs backfills (fast path
-// in two shapes and replay) over randomized datasets against Elasticsearch
-// while sending every search to the kit's search fake as well: the fake
+// in two shapes and replay) and executions with tiny pages over randomized
+// datasets against Elasticsearch while sending every search to the kit's
+// search fake as well: the fake
 // must return the same aggregations for every request, so that unit tests
 // built on it test what Elasticsearch would do.
 func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
@@ -127,6 +129,16 @@ func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
 			o.From, o.To = from, to
 			_, err := backfill.Run(context.Background(), deps, ruleFor(t, d, env.space, prefix+"-"+c.name), o)
 			require.NoError(t, err, "%s: %s", c.name, d.Describe())
+		}
+		// The executor alone with tiny pages and batches: after keys in
+		// every phase, halved batches, the multi-field history pages.
+		ex := *env.deps().Executor
+		ex.Searcher = tee
+		ex.Config = detect.Config{PageSize: 3, BatchSize: 2, HistoryPageSize: 2}
+		r := ruleFor(t, d, env.space, prefix+"-small")
+		for _, slot := range d.Slots {
+			_, err := ex.Run(context.Background(), r, slot, detect.RunOptions{DryRun: true})
+			require.NoError(t, err, d.Describe())
 		}
 		for i, diff := range tee.diffs {
 			if i == 5 {
