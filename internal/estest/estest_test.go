@@ -11,6 +11,8 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esquery"
 )
 
 func TestTransportRoutesRecordsAndFails(t *testing.T) {
@@ -208,4 +210,92 @@ func TestFilterPathAndIndices(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), resp.TotalHits)
 	require.Equal(t, 1, resp.Shards)
+}
+
+func TestQueriesAndSmallerAggregations(t *testing.T) {
+	f := testFake(t)
+	count := func(query string) int64 {
+		t.Helper()
+		resp, err := f.Search(context.Background(), []string{"logs-*"}, []byte(`{"track_total_hits":true,"query":`+query+`}`), nil)
+		require.NoError(t, err)
+		return resp.TotalHits
+	}
+	require.EqualValues(t, 4, count(`{"match_all":{}}`))
+	require.EqualValues(t, 2, count(`{"term":{"ip":"10.0.0.0/8"}}`), "CIDR terms on ip")
+	require.EqualValues(t, 2, count(`{"terms":{"n":[10]}}`))
+	require.EqualValues(t, 1, count(`{"prefix":{"user":{"value":"b"}}}`))
+	require.EqualValues(t, 2, count(`{"query_string":{"fields":["user"],"query":"a"}}`))
+	require.EqualValues(t, 1, count(`{"range":{"n":{"gt":-1,"lt":10}}}`))
+	require.EqualValues(t, 2, count(`{"range":{"ip":{"gte":"10.0.0.9"}}}`))
+	require.EqualValues(t, 2, count(`{"range":{"@timestamp":{"lt":1772445900000}}}`), "epoch milliseconds")
+	require.EqualValues(t, 0, count(`{"term":{"nothing":"x"}}`), "unmapped fields match nothing")
+	require.EqualValues(t, 1, count(`{"bool":{"should":[{"term":{"ok":true}},{"term":{"user":"a"}}],"minimum_should_match":"1","must_not":{"exists":{"field":"@timestamp"}}}}`))
+	require.EqualValues(t, 0, count(`{"match_none":{}}`))
+
+	aggs := searchOf(t, f, `{"aggs":{"f":{"filters":{"filters":{"with":{"exists":{"field":"ok"}},"without":{"bool":{"must_not":{"exists":{"field":"ok"}}}}}}},
+		"h":{"date_histogram":{"field":"@timestamp","fixed_interval":"1m"}},"v":{"value_count":{"field":"user"}}}}`)
+	fb := aggs["f"].(map[string]any)["buckets"].(map[string]any)
+	require.EqualValues(t, 2, fb["with"].(map[string]any)["doc_count"])
+	require.EqualValues(t, 2, fb["without"].(map[string]any)["doc_count"])
+	hb := aggs["h"].(map[string]any)["buckets"].([]any)
+	require.Len(t, hb, 6, "10:00 to 10:05, empty minutes filled")
+	require.EqualValues(t, 0, hb[2].(map[string]any)["doc_count"])
+	require.Equal(t, "2026-03-02T10:05:00.000Z", hb[5].(map[string]any)["key_as_string"])
+	require.EqualValues(t, 6, aggs["v"].(map[string]any)["value"], "every value of every document")
+
+	_, err := f.Search(context.Background(), nil, []byte(`{"query":{"fuzzy":{"user":"a"}}}`), nil)
+	require.ErrorContains(t, err, "unknown query [fuzzy]")
+	_, err = f.Search(context.Background(), nil, []byte(`{"aggs":{"x":{"min":{"field":"user"}}}}`), nil)
+	require.ErrorContains(t, err, "not supported for aggregation [min]")
+	_, err = f.Search(context.Background(), nil, []byte(`{"query":{"term":{"n":"ten"}}}`), nil)
+	require.ErrorContains(t, err, "failed to create query")
+	require.Len(t, f.Requests(), 15)
+}
+
+func TestFilterPathWildcardsAndExclusions(t *testing.T) {
+	v := map[string]any{"took": 1, "hits": map[string]any{"total": map[string]any{"value": 3}, "hits": []any{
+		map[string]any{"_id": "a", "_source": map[string]any{"x": 1}}, map[string]any{"_id": "b"},
+	}}}
+	require.Equal(t, map[string]any{"hits": map[string]any{"hits": []any{map[string]any{"_id": "a"}, map[string]any{"_id": "b"}}}},
+		FilterPath(v, []string{"hits.hits._id"}))
+	require.Equal(t, map[string]any{"hits": map[string]any{"total": map[string]any{"value": 3}}}, FilterPath(v, []string{"**.value"}))
+	require.Equal(t, map[string]any{"took": 1, "hits": map[string]any{"hits": []any{map[string]any{"_id": "a"}, map[string]any{"_id": "b"}}}},
+		FilterPath(v, []string{"t*,hits.hits", "-hits.hits._source"}))
+	require.Equal(t, map[string]any{}, FilterPath(v, []string{"nothing"}))
+}
+
+func TestHookAndServeErrors(t *testing.T) {
+	f := testFake(t)
+	f.Hook = func(n int, req map[string]any) (esquery.Response, bool, error) {
+		if n == 1 {
+			return esquery.Response{}, true, errors.New("boom")
+		}
+		return esquery.Response{Took: 7, Shards: 2, TotalHits: 1, Aggregations: []byte(`{"a":{"value":1}}`)}, n == 2, nil
+	}
+	status, body := f.ServeSearch(nil, []byte(`{}`), nil)
+	require.Equal(t, 500, status)
+	require.Contains(t, string(body), "boom")
+	status, body = f.ServeSearch(nil, []byte(`{}`), nil)
+	require.Equal(t, 200, status)
+	require.JSONEq(t, `{"took":7,"timed_out":false,"_shards":{"total":2,"successful":2,"skipped":0,"failed":0},
+		"hits":{"hits":[],"total":{"value":1,"relation":"eq"}},"aggregations":{"a":{"value":1}}}`, string(body))
+	status, body = f.ServeSearch(nil, []byte(`{"query":{"fuzzy":{}}}`), nil)
+	require.Equal(t, 400, status)
+	require.Contains(t, string(body), "parsing_exception")
+	status, _ = f.ServeSearch(nil, []byte(`not json`), nil)
+	require.Equal(t, 400, status)
+
+	tr := NewTransport()
+	docs := tr.ServeDocuments()
+	docs.Put("s", "1", map[string]any{"a": 1})
+	res, err := esapi.DeleteRequest{Index: "s", DocumentID: "1"}.Do(context.Background(), tr)
+	require.NoError(t, err)
+	require.Equal(t, 200, res.StatusCode)
+	res.Body.Close()
+	require.Nil(t, docs.Source("s", "1"))
+	require.Equal(t, map[string]string{"a.b": "keyword", "a.b.raw": "keyword", "t": "date"},
+		MappingOf(map[string]any{"mappings": map[string]any{"properties": map[string]any{
+			"t": map[string]any{"type": "date"},
+			"a": map[string]any{"properties": map[string]any{"b": map[string]any{"type": "keyword", "fields": map[string]any{"raw": map[string]any{"type": "keyword"}}}}},
+		}}}))
 }
