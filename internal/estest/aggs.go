@@ -28,9 +28,10 @@ func (e *evaluator) aggregate(a map[string]any, docs []*stored) map[string]any {
 		case "filters":
 			return e.filters(obj(body), sub, docs)
 		case "filter":
+			m := e.compile(body)
 			var in []*stored
 			for _, d := range docs {
-				if e.match(body, d) {
+				if m(d) {
 					in = append(in, d)
 				}
 			}
@@ -403,9 +404,10 @@ func (e *evaluator) terms(t, sub map[string]any, docs []*stored) map[string]any 
 
 func (e *evaluator) filters(spec, sub map[string]any, docs []*stored) map[string]any {
 	in := func(q any) []*stored {
+		m := e.compile(q)
 		var out []*stored
 		for _, d := range docs {
-			if e.match(q, d) {
+			if m(d) {
 				out = append(out, d)
 			}
 		}

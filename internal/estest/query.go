@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -11,89 +12,69 @@ import (
 type evaluator struct {
 	types   map[string]string // field → family
 	esTypes map[string]string
-	regexps map[string]*regexp.Regexp
-	params  map[paramKey]value
-}
-
-// paramKey identifies a converted request value.
-type paramKey struct {
-	fam string
-	raw any
-}
-
-// regexp compiles expr once per request.
-func (e *evaluator) regexp(expr string) *regexp.Regexp {
-	if rx, ok := e.regexps[expr]; ok {
-		return rx
-	}
-	if e.regexps == nil {
-		e.regexps = map[string]*regexp.Regexp{}
-	}
-	rx := regexp.MustCompile(expr)
-	e.regexps[expr] = rx
-	return rx
 }
 
 // family returns the type family of field ("" when unmapped).
 func (e *evaluator) family(field string) string { return e.types[field] }
 
 // param converts a request value to field's family; a value that does not
-// fit is a 400, as in Elasticsearch.
+// fit is a 400, as in Elasticsearch. ok is false for unmapped fields.
 func (e *evaluator) param(field string, v any) (value, bool) {
 	fam := e.family(field)
 	if fam == "" {
 		return value{}, false // unmapped: matches nothing
 	}
-	k := paramKey{fam, v}
-	switch v.(type) {
-	case string, json.Number, bool:
-		if tv, ok := e.params[k]; ok {
-			return tv, true
-		}
-	default:
-		k.fam = ""
-	}
 	tv, err := parseValue(fam, v)
 	if err != nil {
 		panic(&requestError{status: 400, kind: "query_shard_exception", reason: "failed to create query: " + err.Error()})
 	}
-	if k.fam != "" {
-		if e.params == nil {
-			e.params = map[paramKey]value{}
-		}
-		e.params[k] = tv
-	}
 	return tv, true
 }
 
-// match reports whether document d matches query q (nil matches all).
-func (e *evaluator) match(q any, d *stored) bool {
+// matcher tells whether a document matches a compiled query.
+type matcher func(d *stored) bool
+
+func matchAll(*stored) bool  { return true }
+func matchNone(*stored) bool { return false }
+
+// compile turns a query (nil: match_all) into a matcher; an unknown or
+// invalid query is a 400.
+func (e *evaluator) compile(q any) matcher {
 	m := obj(q)
 	if m == nil {
 		if q != nil {
 			panic(badRequest("query must be an object, got %T", q))
 		}
+		return matchAll
+	}
+	var parts []matcher
+	for kind, body := range m {
+		parts = append(parts, e.compileOne(kind, body))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return func(d *stored) bool {
+		for _, p := range parts {
+			if !p(d) {
+				return false
+			}
+		}
 		return true
 	}
-	for kind, body := range m {
-		if !e.matchOne(kind, body, d) {
-			return false
-		}
-	}
-	return true
 }
 
-func (e *evaluator) matchOne(kind string, body any, d *stored) bool {
+func (e *evaluator) compileOne(kind string, body any) matcher {
 	switch kind {
 	case "bool":
-		return e.matchBool(obj(body), d)
+		return e.compileBool(obj(body))
 	case "match_all":
-		return true
+		return matchAll
 	case "match_none":
-		return false
+		return matchNone
 	case "exists":
 		field, _ := obj(body)["field"].(string)
-		return len(d.values[field]) > 0
+		return func(d *stored) bool { return len(d.values[field]) > 0 }
 	case "term", "match", "match_phrase":
 		field, want := single(body, kind)
 		if o := obj(want); o != nil {
@@ -101,18 +82,17 @@ func (e *evaluator) matchOne(kind string, body any, d *stored) bool {
 				want = o["query"]
 			}
 		}
-		return e.anyEqual(field, []any{want}, d)
+		return e.anyEqual(field, []any{want})
 	case "terms":
 		for field, want := range obj(body) {
-			if field == "boost" {
-				continue
+			if field != "boost" {
+				return e.anyEqual(field, arr(want))
 			}
-			return e.anyEqual(field, arr(want), d)
 		}
-		return false
+		return matchNone
 	case "range":
 		field, spec := single(body, kind)
-		return e.matchRange(field, obj(spec), d)
+		return e.compileRange(field, obj(spec))
 	case "wildcard", "prefix":
 		field, spec := single(body, kind)
 		pattern, insensitive := "", false
@@ -128,9 +108,9 @@ func (e *evaluator) matchOne(kind string, body any, d *stored) bool {
 		if kind == "prefix" {
 			pattern = escapeWildcard(pattern) + "*"
 		}
-		return e.matchWildcard(field, pattern, insensitive, d)
+		return wildcard(field, pattern, insensitive)
 	case "query_string":
-		return e.matchQueryString(obj(body), d)
+		return e.compileQueryString(obj(body))
 	}
 	panic(badRequest("unknown query [%s]", kind))
 }
@@ -145,89 +125,103 @@ func single(body any, kind string) (string, any) {
 	panic(badRequest("[%s] query needs a field", kind))
 }
 
-func (e *evaluator) matchBool(b map[string]any, d *stored) bool {
-	for _, key := range []string{"filter", "must"} {
-		for _, c := range clauses(b[key]) {
-			if !e.match(c, d) {
-				return false
-			}
-		}
+func (e *evaluator) compileList(v any) []matcher {
+	var out []matcher
+	for _, c := range clauses(v) {
+		out = append(out, e.compile(c))
 	}
-	for _, c := range clauses(b["must_not"]) {
-		if e.match(c, d) {
-			return false
-		}
-	}
-	should := clauses(b["should"])
+	return out
+}
+
+func (e *evaluator) compileBool(b map[string]any) matcher {
+	must := append(e.compileList(b["filter"]), e.compileList(b["must"])...)
+	mustNot := e.compileList(b["must_not"])
+	should := e.compileList(b["should"])
 	msm := 0
 	switch n := b["minimum_should_match"].(type) {
 	case json.Number:
 		v, _ := n.Int64()
 		msm = int(v)
 	case string:
-		if n != "" && !strings.HasSuffix(n, "%") {
-			var v json.Number = json.Number(n)
-			i, _ := v.Int64()
-			msm = int(i)
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			panic(badRequest("estest: minimum_should_match %q is not supported", n))
 		}
+		msm = v
 	default:
-		if len(should) > 0 && len(clauses(b["filter"]))+len(clauses(b["must"])) == 0 {
+		if len(should) > 0 && len(must) == 0 {
 			msm = 1
 		}
 	}
-	hits := 0
-	for _, c := range should {
-		if e.match(c, d) {
-			hits++
+	return func(d *stored) bool {
+		for _, m := range must {
+			if !m(d) {
+				return false
+			}
 		}
-	}
-	return hits >= msm
-}
-
-// anyEqual reports whether one of d's values of field equals one of wants
-// (an ip term may be a CIDR block).
-func (e *evaluator) anyEqual(field string, wants []any, d *stored) bool {
-	have := d.values[field]
-	if len(have) == 0 {
+		for _, m := range mustNot {
+			if m(d) {
+				return false
+			}
+		}
+		if msm == 0 {
+			return true
+		}
+		hits := 0
+		for _, m := range should {
+			if m(d) {
+				if hits++; hits >= msm {
+					return true
+				}
+			}
+		}
 		return false
 	}
-	for _, w := range wants {
-		if e.family(field) == TypeIP {
-			if s, ok := w.(string); ok && strings.Contains(s, "/") {
-				p, err := netip.ParsePrefix(s)
-				if err != nil {
-					panic(badRequest("invalid CIDR %q", s))
-				}
-				for _, v := range have {
-					if p.Contains(v.ip.Unmap()) || p.Contains(v.ip) {
-						return true
-					}
-				}
-				continue
-			}
-		}
-		tv, ok := e.param(field, w)
-		if !ok {
-			return false
-		}
-		for _, v := range have {
-			if compare(v, tv) == 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
-// matchRange: some value of the field lies within every given bound
-// (gte/lte inclusive, gt/lt exclusive).
-func (e *evaluator) matchRange(field string, spec map[string]any, d *stored) bool {
+// anyEqual matches documents with a value of field equal to one of wants
+// (an ip term may be a CIDR block).
+func (e *evaluator) anyEqual(field string, wants []any) matcher {
+	var vals []value
+	var nets []netip.Prefix
+	for _, w := range wants {
+		if s, ok := w.(string); ok && e.family(field) == TypeIP && strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				panic(badRequest("invalid CIDR %q", s))
+			}
+			nets = append(nets, p)
+			continue
+		}
+		if tv, ok := e.param(field, w); ok {
+			vals = append(vals, tv)
+		}
+	}
+	return func(d *stored) bool {
+		for _, v := range d.values[field] {
+			for _, w := range vals {
+				if compare(v, w) == 0 {
+					return true
+				}
+			}
+			for _, p := range nets {
+				if p.Contains(v.ip.Unmap()) || p.Contains(v.ip) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
+// compileRange: some value of the field lies within every given bound
+// (gte and lte inclusive, gt and lt exclusive).
+func (e *evaluator) compileRange(field string, spec map[string]any) matcher {
 	type bound struct {
 		v  value
 		op string
 	}
-	var bounds [4]bound
-	n := 0
+	var bounds []bound
 	for _, op := range [...]string{"gte", "gt", "lte", "lt"} {
 		raw, ok := spec[op]
 		if !ok || raw == nil {
@@ -235,30 +229,31 @@ func (e *evaluator) matchRange(field string, spec map[string]any, d *stored) boo
 		}
 		tv, ok := e.param(field, raw)
 		if !ok {
-			return false
+			return matchNone
 		}
-		bounds[n] = bound{v: tv, op: op}
-		n++
+		bounds = append(bounds, bound{v: tv, op: op})
 	}
-	for _, v := range d.values[field] {
-		ok := true
-		for _, b := range bounds[:n] {
-			c := compare(v, b.v)
-			if b.op == "gte" && c < 0 || b.op == "gt" && c <= 0 || b.op == "lte" && c > 0 || b.op == "lt" && c >= 0 {
-				ok = false
-				break
+	return func(d *stored) bool {
+		for _, v := range d.values[field] {
+			ok := true
+			for _, b := range bounds {
+				c := compare(v, b.v)
+				if b.op == "gte" && c < 0 || b.op == "gt" && c <= 0 || b.op == "lte" && c > 0 || b.op == "lt" && c >= 0 {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
 			}
 		}
-		if ok {
-			return true
-		}
+		return false
 	}
-	return false
 }
 
-// matchWildcard matches keyword values against a pattern with * and ?
+// wildcard matches keyword values against a pattern with * and ?
 // (backslash escapes the next character).
-func (e *evaluator) matchWildcard(field, pattern string, insensitive bool, d *stored) bool {
+func wildcard(field, pattern string, insensitive bool) matcher {
 	var re strings.Builder
 	re.WriteString("^")
 	if insensitive {
@@ -280,13 +275,15 @@ func (e *evaluator) matchWildcard(field, pattern string, insensitive bool, d *st
 		}
 	}
 	re.WriteString("$")
-	rx := e.regexp(re.String())
-	for _, v := range d.values[field] {
-		if v.kind == TypeKeyword && rx.MatchString(v.s) {
-			return true
+	rx := regexp.MustCompile(re.String())
+	return func(d *stored) bool {
+		for _, v := range d.values[field] {
+			if v.kind == TypeKeyword && rx.MatchString(v.s) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }
 
 func escapeWildcard(s string) string {
@@ -294,28 +291,32 @@ func escapeWildcard(s string) string {
 	return r.Replace(s)
 }
 
-// matchQueryString supports one term on explicit fields, possibly with
+// compileQueryString supports one term on explicit fields, possibly with
 // wildcards (what KQL's untyped translation sends for value*); anything
 // else is refused rather than guessed.
-func (e *evaluator) matchQueryString(qs map[string]any, d *stored) bool {
+func (e *evaluator) compileQueryString(qs map[string]any) matcher {
 	q, _ := qs["query"].(string)
 	fields := arr(qs["fields"])
 	if len(fields) == 0 || q == "" || strings.ContainsAny(strings.ReplaceAll(q, `\ `, ""), " ()\"") {
 		panic(badRequest("estest: query_string %q over %v is not supported", q, fields))
 	}
 	insensitive, _ := qs["case_insensitive"].(bool)
+	var alts []matcher
 	for _, f := range fields {
 		field, _ := f.(string)
 		if strings.ContainsAny(q, "*?") {
-			if e.matchWildcard(field, q, insensitive, d) {
-				return true
-			}
+			alts = append(alts, wildcard(field, q, insensitive))
 			continue
 		}
 		unescaped := strings.NewReplacer(`\\`, `\`, `\:`, `:`, `\-`, `-`, `\ `, ` `, `\/`, `/`).Replace(q)
-		if e.anyEqual(field, []any{unescaped}, d) {
-			return true
-		}
+		alts = append(alts, e.anyEqual(field, []any{unescaped}))
 	}
-	return false
+	return func(d *stored) bool {
+		for _, m := range alts {
+			if m(d) {
+				return true
+			}
+		}
+		return false
+	}
 }

@@ -367,9 +367,10 @@ func (f *SearchFake) evaluate(indices []string, req map[string]any) (out map[str
 	}
 	f.mu.Unlock()
 
+	query := e.compile(req["query"])
 	var matched []*stored
 	for _, d := range docs {
-		if e.match(req["query"], d) {
+		if query(d) {
 			matched = append(matched, d)
 		}
 	}
