@@ -217,7 +217,7 @@ func TestFastEqualsReplay(t *testing.T) {
 		randdata.Config{Seed: 207, Fields: []string{randdata.FieldUserName}, Mode: randdata.ModeOverrideNoFallback},
 		randdata.Config{Seed: 209, Fields: []string{randdata.FieldUserName}, MaxSignals: 1},
 	)
-	var truncated, replayed, multiField, threeFields int
+	var truncated, replayed, multiField, threeFields, multiValued int
 	for _, cfg := range configs {
 		seed := cfg.Seed
 		cfg.Slots, cfg.Docs, cfg.IndexPrefix = 12, 250, fmt.Sprintf("bf%d", seed)
@@ -238,6 +238,13 @@ func TestFastEqualsReplay(t *testing.T) {
 				t.Fatalf("replay differs from the oracle (%s):\n%s", d.Describe(), diff)
 			}
 			truncated += rs.AlertsTruncated
+			for _, a := range replay.alerts.created {
+				for _, f := range d.Rule.Fields {
+					if len(randdata.Lookup(a.Doc, f)) > 1 {
+						multiValued++
+					}
+				}
+			}
 			if len(d.Rule.Fields) > 1 {
 				multiField++
 			}
@@ -266,6 +273,7 @@ func TestFastEqualsReplay(t *testing.T) {
 	require.NotZero(t, truncated, "some slot must be cut by max_signals")
 	require.NotZero(t, replayed, "the fast path must execute some slot exactly")
 	require.NotZero(t, multiField)
+	require.NotZero(t, multiValued, "some alert must come from a multi-valued new-terms field")
 	require.NotZero(t, threeFields)
 }
 
