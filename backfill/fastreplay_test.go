@@ -46,8 +46,8 @@ func ruleOf(t *testing.T, d randdata.Dataset, soID string) *rule.Rule {
 		TimestampOverride: d.Rule.TimestampOverride(), TimestampOverrideFallbackDisabled: d.Rule.FallbackDisabled(),
 		Severity: "low", RiskScore: 21, Enabled: true,
 	}
-	r.ApplyDefaults()
 	require.Empty(t, r.Validate())
+	require.NoError(t, r.Normalize())
 	return r
 }
 
@@ -111,9 +111,9 @@ func newEnv(t *testing.T, f *estest.SearchFake) *env {
 	tr := estest.NewTransport()
 	docs := tr.ServeDocuments()
 	store := newMemAlerts()
-	ex := &detect.Executor{Searcher: f.Runner(), Alerts: store, FieldCaps: f.FieldCaps, Config: detect.Config{SkipCoverage: true}}
+	ex := &detect.Executor{Searcher: f, Alerts: store, FieldCaps: f.FieldCaps, Config: detect.Config{SkipCoverage: true}}
 	return &env{search: f, alerts: store, docs: docs, deps: backfill.Deps{
-		Searcher: f.Runner(), Alerts: store, Executor: ex,
+		Searcher: f, Alerts: store, Executor: ex,
 		Checkpoints: state.NewStore(tr.Client(t), "esrule-state"),
 	}}
 }

@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esquery"
 	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/internal/randdata"
@@ -26,7 +30,7 @@ import (
 // answers with Elasticsearch's response and records where the fake's
 // differs.
 type teeSearcher struct {
-	es   *esquery.Runner
+	es   *esclient.Client
 	fake *estest.SearchFake
 
 	mu       sync.Mutex
@@ -34,12 +38,8 @@ type teeSearcher struct {
 	diffs    []string
 }
 
-func (s *teeSearcher) Search(ctx context.Context, indices []string, body []byte) (esquery.Response, error) {
-	return s.SearchFilterPath(ctx, indices, body, nil)
-}
-
-func (s *teeSearcher) SearchFilterPath(ctx context.Context, indices []string, body []byte, paths []string) (esquery.Response, error) {
-	want, err := s.es.SearchFilterPath(ctx, indices, body, paths)
+func (s *teeSearcher) Search(ctx context.Context, indices []string, body []byte, paths []string) (esquery.Response, error) {
+	want, err := s.es.Search(ctx, indices, body, paths)
 	if err != nil {
 		return want, err
 	}
@@ -83,7 +83,8 @@ func canonJSON(raw []byte) any {
 // must return the same aggregations for every request, so that unit tests
 // built on it test what Elasticsearch would do.
 func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
-	env := newBackfillEnv(t)
+	env := newExecEnv(t)
+	client := newEngine(t, engine.Config{}).Client()
 	configs := []randdata.Config{
 		{Seed: 1}, {Seed: 2}, {Seed: 3}, {Seed: 5},
 		{Seed: 201, Fields: []string{randdata.FieldSuccess}},
@@ -98,7 +99,7 @@ func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
 		cfg.IndexPrefix = uniqueName(t, fmt.Sprintf("fake-s%d", cfg.Seed))
 		datasets[i] = randdata.Generate(cfg)
 	}
-	installAll(t, env.execEnv, datasets)
+	installAll(t, env, datasets)
 	total := 0
 	for _, d := range datasets {
 		fake := estest.NewSearchFake(estest.MappingOf(randdata.IndexBody(1)))
@@ -108,7 +109,7 @@ func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
 		for _, e := range d.Events {
 			require.NoError(t, fake.Add(estest.Doc{Index: e.Index, ID: e.ID, Source: e.Source}))
 		}
-		tee := &teeSearcher{es: esquery.NewRunner(env.c, esquery.RunnerConfig{}), fake: fake}
+		tee := &teeSearcher{es: client, fake: fake}
 		from, to := rangeOf(t, d)
 		prefix := strings.TrimSuffix(d.Pattern, "-*")
 		for _, c := range []struct {
@@ -119,12 +120,16 @@ func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
 			{"narrow", backfill.Options{Width: time.Minute, PageSize: 7, FetchBatch: 3, ScanWorkers: 3}},
 			{"replay", backfill.Options{Replay: true}},
 		} {
-			deps := env.deps()
-			deps.Searcher = tee
-			ex := *deps.Executor
+			ex := *env.ex
 			ex.Searcher = tee
-			ex.Config.SkipCoverage = false
-			deps.Executor = &ex
+			deps := backfill.Deps{
+				Searcher: tee, Executor: &ex,
+				Alerts: alerts.NewWriter(client, alerts.WriterConfig{Alias: env.alias}),
+				Refresh: func(ctx context.Context) error {
+					_, err := esclient.Call(ctx, client, esapi.IndicesRefreshRequest{Index: []string{env.alias}})
+					return err
+				},
+			}
 			o := c.opts
 			o.From, o.To = from, to
 			_, err := backfill.Run(context.Background(), deps, ruleFor(t, d, env.space, prefix+"-"+c.name), o)
@@ -132,7 +137,7 @@ func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
 		}
 		// The executor alone with tiny pages and batches: after keys in
 		// every phase, halved batches, the multi-field history pages.
-		ex := *env.deps().Executor
+		ex := *env.ex
 		ex.Searcher = tee
 		ex.Config = detect.Config{PageSize: 3, BatchSize: 2, HistoryPageSize: 2}
 		r := ruleFor(t, d, env.space, prefix+"-small")

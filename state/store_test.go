@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/state"
 )
@@ -28,13 +29,13 @@ func newStore(t *testing.T) (*state.Store, *estest.Transport, *estest.Documents)
 func TestGetMissingAndPutCreate(t *testing.T) {
 	s, tr, _ := newStore(t)
 	ctx := context.Background()
-	r := state.Rule{RuleID: "keep"}
+	r := state.RuleState{RuleID: "keep"}
 	v, err := s.Get(ctx, "default:r1", &r)
 	require.NoError(t, err)
 	require.True(t, v.IsZero())
 	require.Equal(t, "keep", r.RuleID, "a missing document leaves dst alone")
 
-	doc := state.Rule{RuleID: "r1", Space: "default", UpdatedAt: t0}
+	doc := state.RuleState{RuleID: "r1", Space: "default", UpdatedAt: t0}
 	v1, err := s.Put(ctx, "default:r1", doc, state.Version{})
 	require.NoError(t, err)
 	require.False(t, v1.IsZero())
@@ -43,7 +44,7 @@ func TestGetMissingAndPutCreate(t *testing.T) {
 	require.Equal(t, "create", put[0].Query.Get("op_type"), "the zero version creates")
 	require.Equal(t, "false", put[0].Query.Get("refresh"))
 
-	var got state.Rule
+	var got state.RuleState
 	v2, err := s.Get(ctx, "default:r1", &got)
 	require.NoError(t, err)
 	require.Equal(t, v1, v2)
@@ -56,9 +57,9 @@ func TestGetMissingAndPutCreate(t *testing.T) {
 func TestOptimisticConcurrency(t *testing.T) {
 	s, tr, _ := newStore(t)
 	ctx := context.Background()
-	v1, err := s.Put(ctx, "id", state.Rule{RuleID: "a"}, state.Version{})
+	v1, err := s.Put(ctx, "id", state.RuleState{RuleID: "a"}, state.Version{})
 	require.NoError(t, err)
-	v2, err := s.Put(ctx, "id", state.Rule{RuleID: "b"}, v1)
+	v2, err := s.Put(ctx, "id", state.RuleState{RuleID: "b"}, v1)
 	require.NoError(t, err)
 	require.NotEqual(t, v1, v2)
 	last := tr.Requests()[len(tr.Requests())-1]
@@ -66,9 +67,9 @@ func TestOptimisticConcurrency(t *testing.T) {
 	require.NotEmpty(t, last.Query.Get("if_seq_no"))
 	require.NotEmpty(t, last.Query.Get("if_primary_term"))
 
-	_, err = s.Put(ctx, "id", state.Rule{RuleID: "stale"}, v1)
+	_, err = s.Put(ctx, "id", state.RuleState{RuleID: "stale"}, v1)
 	require.ErrorIs(t, err, state.ErrConflict, "a write at a stale version")
-	var got state.Rule
+	var got state.RuleState
 	_, err = s.Get(ctx, "id", &got)
 	require.NoError(t, err)
 	require.Equal(t, "b", got.RuleID)
@@ -77,7 +78,7 @@ func TestOptimisticConcurrency(t *testing.T) {
 func TestLeases(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	init := state.Rule{RuleID: "r1", RuleUUID: "so-1", Space: "default"}
+	init := state.RuleState{RuleID: "r1", RuleUUID: "so-1", Space: "default"}
 	ttl := 2 * time.Minute
 
 	r, v, err := s.AcquireLease(ctx, "default:so-1", "a", t0, ttl, init)
@@ -100,7 +101,7 @@ func TestLeases(t *testing.T) {
 	r.LastStatus = state.StatusSucceeded
 	v3, err := s.ReleaseLease(ctx, "default:so-1", "a", r, v2, t0.Add(90*time.Second))
 	require.NoError(t, err)
-	var stored state.Rule
+	var stored state.RuleState
 	_, err = s.Get(ctx, "default:so-1", &stored)
 	require.NoError(t, err)
 	require.Nil(t, stored.Lease)
@@ -152,30 +153,40 @@ func TestCheckpointDocument(t *testing.T) {
 func TestErrorStatuses(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
-		name  string
-		reply estest.Reply
-		want  string
+		name         string
+		reply        estest.Reply
+		status       int
+		kind, reason string
 	}{
 		{"elasticsearch error", estest.Error(http.StatusForbidden, "security_exception", "action [indices:data/read/get] is unauthorized"),
-			"elasticsearch 403: security_exception: action [indices:data/read/get] is unauthorized"},
+			403, "security_exception", "action [indices:data/read/get] is unauthorized"},
 		{"proxy error", estest.Reply{Status: http.StatusBadGateway, Body: []byte("<html>502 Bad Gateway</html>\n")},
-			"elasticsearch 502: <html>502 Bad Gateway</html>"},
+			502, "", "<html>502 Bad Gateway</html>"},
 		{"unavailable", estest.Error(http.StatusServiceUnavailable, "unavailable_shards_exception", "primary shard is not active"),
-			"elasticsearch 503: unavailable_shards_exception"},
+			503, "unavailable_shards_exception", "primary shard is not active"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := estest.NewTransport()
 			tr.On("", "/**", tc.reply)
 			s := state.NewStore(tr.Client(t), index)
-			var r state.Rule
+			check := func(err error, action string) {
+				t.Helper()
+				require.ErrorContains(t, err, action)
+				var ee *esclient.Error
+				require.ErrorAs(t, err, &ee)
+				require.Equal(t, tc.status, ee.Status)
+				require.Equal(t, tc.kind, ee.Type)
+				require.Equal(t, tc.reason, ee.Reason)
+				require.NotErrorIs(t, err, state.ErrConflict)
+			}
+			var r state.RuleState
 			_, err := s.Get(ctx, "x", &r)
-			require.ErrorContains(t, err, "get state x: "+tc.want)
+			check(err, "get state x: ")
 			_, err = s.Put(ctx, "x", r, state.Version{})
-			require.ErrorContains(t, err, "write state x: "+tc.want)
-			require.NotErrorIs(t, err, state.ErrConflict)
+			check(err, "write state x: ")
 			_, _, err = s.AcquireLease(ctx, "x", "a", t0, time.Minute, r)
-			require.ErrorContains(t, err, tc.want)
+			check(err, "get state x: ")
 		})
 	}
 	t.Run("transport error", func(t *testing.T) {
@@ -183,7 +194,7 @@ func TestErrorStatuses(t *testing.T) {
 		tr := estest.NewTransport()
 		tr.On("", "/**", estest.Fail(refused))
 		s := state.NewStore(tr.Client(t), index)
-		var r state.Rule
+		var r state.RuleState
 		_, err := s.Get(ctx, "x", &r)
 		require.ErrorIs(t, err, refused)
 		_, err = s.Put(ctx, "x", r, state.Version{SeqNo: 1, PrimaryTerm: 1})
@@ -192,9 +203,9 @@ func TestErrorStatuses(t *testing.T) {
 	t.Run("undecodable bodies", func(t *testing.T) {
 		tr := estest.NewTransport()
 		tr.On(http.MethodGet, "/**", estest.JSON(200, `{"found":true,"_seq_no":1,"_primary_term":1,"_source":`))
-		tr.On(http.MethodPut, "/**", estest.Reply{Status: 201, Body: []byte(`{"_seq_no":1,"_primary_term":1}`), CutAfter: 10})
+		tr.On(http.MethodPut, "/**", estest.JSON(201, `{"_seq_no":1,"_primary_term":`))
 		s := state.NewStore(tr.Client(t), index)
-		var r state.Rule
+		var r state.RuleState
 		_, err := s.Get(ctx, "x", &r)
 		require.ErrorContains(t, err, "decode state x")
 		_, err = s.Put(ctx, "x", r, state.Version{})
@@ -204,7 +215,7 @@ func TestErrorStatuses(t *testing.T) {
 		tr := estest.NewTransport()
 		tr.On(http.MethodGet, "/**", estest.JSON(200, `{"found":true,"_seq_no":1,"_primary_term":1,"_source":{"rule_id":7}}`))
 		s := state.NewStore(tr.Client(t), index)
-		var r state.Rule
+		var r state.RuleState
 		_, err := s.Get(ctx, "x", &r)
 		require.ErrorContains(t, err, "decode state x")
 	})
@@ -212,7 +223,7 @@ func TestErrorStatuses(t *testing.T) {
 		tr := estest.NewTransport()
 		tr.On(http.MethodGet, "/**", estest.JSON(200, `{"found":false}`))
 		s := state.NewStore(tr.Client(t), index)
-		var r state.Rule
+		var r state.RuleState
 		v, err := s.Get(ctx, "x", &r)
 		require.NoError(t, err)
 		require.True(t, v.IsZero())
@@ -220,9 +231,9 @@ func TestErrorStatuses(t *testing.T) {
 	t.Run("impostor", func(t *testing.T) {
 		tr := estest.NewTransport()
 		tr.Impostor = true
-		tr.ServeDocuments().Put(index, "x", state.Rule{RuleID: "r"})
+		tr.ServeDocuments().Put(index, "x", state.RuleState{RuleID: "r"})
 		s := state.NewStore(tr.Client(t), index)
-		var r state.Rule
+		var r state.RuleState
 		_, err := s.Get(ctx, "x", &r)
 		require.ErrorContains(t, err, "not Elasticsearch")
 		require.Empty(t, r.RuleID)

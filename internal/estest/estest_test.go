@@ -22,12 +22,12 @@ func TestTransportRoutesRecordsAndFails(t *testing.T) {
 	c := tr.Client(t)
 	ctx := context.Background()
 
-	res, err := c.Cluster.Health(c.Cluster.Health.WithContext(ctx))
+	res, err := esapi.ClusterHealthRequest{}.Do(ctx, c)
 	require.NoError(t, err)
 	require.Equal(t, 503, res.StatusCode)
 	res.Body.Close()
 	for range 2 {
-		res, err = c.Cluster.Health(c.Cluster.Health.WithContext(ctx))
+		res, err = esapi.ClusterHealthRequest{}.Do(ctx, c)
 		require.NoError(t, err)
 		require.Equal(t, 200, res.StatusCode, "the last reply repeats")
 		require.Equal(t, "Elasticsearch", res.Header.Get(ProductHeader))
