@@ -1,48 +1,27 @@
-package esclient
+package esclient_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/kql"
 )
 
-// fieldCapsRoundTripper answers every request with one canned response and
-// remembers the requests.
-type fieldCapsRoundTripper struct {
-	status   int
-	body     string
-	requests []*http.Request
-}
-
-func (f *fieldCapsRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	f.requests = append(f.requests, req)
-	h := http.Header{}
-	h.Set("X-Elastic-Product", "Elasticsearch")
-	h.Set("Content-Type", "application/json")
-	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(f.body)), Request: req}, nil
-}
-
-func newFieldCapsClient(t *testing.T, rt *fieldCapsRoundTripper) *Client {
+// fieldCapsES is a fake answering every request with reply.
+func fieldCapsES(t *testing.T, reply estest.Reply) (*esclient.Client, *estest.Transport) {
 	t.Helper()
-	c, err := New(Config{Addresses: []string{"http://es.test:9200"}, Transport: rt, MaxRetries: -1})
-	require.NoError(t, err)
-	return c
+	tr := estest.NewTransport()
+	tr.On("", "/**", reply)
+	return tr.Client(t), tr
 }
 
 func TestFieldCaps(t *testing.T) {
-	body, err := os.ReadFile("testdata/fieldcaps_okta.json")
-	require.NoError(t, err)
-	rt := &fieldCapsRoundTripper{status: 200, body: string(body)}
-	c := newFieldCapsClient(t, rt)
-
-	specs, err := FieldCaps(context.Background(), c, []string{"filebeat-*", "logs-okta*"},
+	c, rt := fieldCapsES(t, estest.File(t, 200, "testdata/fieldcaps_okta.json"))
+	specs, err := esclient.FieldCaps(context.Background(), c, []string{"filebeat-*", "logs-okta*"},
 		[]string{"user.name", "event.dataset", "port", "threat.*", "process.name*", "@timestamp", "labels.any"})
 	require.NoError(t, err)
 	require.Equal(t, []kql.FieldSpec{
@@ -56,44 +35,42 @@ func TestFieldCaps(t *testing.T) {
 		{Name: "user.name", Type: "string", ESTypes: []string{"keyword", "text"}},
 	}, specs)
 
-	require.Len(t, rt.requests, 1)
-	req := rt.requests[0]
-	require.Equal(t, "/filebeat-*,logs-okta*/_field_caps", req.URL.Path)
-	q := req.URL.Query()
+	require.Len(t, rt.Requests(), 1)
+	req := rt.Requests()[0]
+	require.Equal(t, "/filebeat-*,logs-okta*/_field_caps", req.Path)
+	q := req.Query
 	require.Equal(t, "user.name,event.dataset,port,threat.*,process.name*,@timestamp,labels.any", q.Get("fields"))
 	require.Equal(t, "true", q.Get("ignore_unavailable"))
 	require.Equal(t, "true", q.Get("allow_no_indices"))
 }
 
 func TestFieldCapsNoFieldsAsksNothing(t *testing.T) {
-	rt := &fieldCapsRoundTripper{status: 500}
-	specs, err := FieldCaps(context.Background(), newFieldCapsClient(t, rt), []string{"x"}, nil)
+	c, rt := fieldCapsES(t, estest.Status(500))
+	specs, err := esclient.FieldCaps(context.Background(), c, []string{"x"}, nil)
 	require.NoError(t, err)
 	require.NotNil(t, specs)
 	require.Empty(t, specs)
-	require.Empty(t, rt.requests)
+	require.Empty(t, rt.Requests())
 }
 
 func TestFieldCapsErrorResponse(t *testing.T) {
-	rt := &fieldCapsRoundTripper{status: 400, body: `{"error":{"root_cause":[],"type":"illegal_argument_exception","reason":"bad fields"},"status":400}`}
-	_, err := FieldCaps(context.Background(), newFieldCapsClient(t, rt), []string{"x"}, []string{"a"})
-	var fe *Error
+	c, _ := fieldCapsES(t, estest.JSON(400, `{"error":{"root_cause":[],"type":"illegal_argument_exception","reason":"bad fields"},"status":400}`))
+	_, err := esclient.FieldCaps(context.Background(), c, []string{"x"}, []string{"a"})
+	var fe *esclient.Error
 	require.ErrorAs(t, err, &fe)
-	require.Equal(t, &Error{Status: 400, Type: "illegal_argument_exception", Reason: "bad fields"}, fe)
+	require.Equal(t, &esclient.Error{Status: 400, Type: "illegal_argument_exception", Reason: "bad fields"}, fe)
 	require.Contains(t, err.Error(), "field caps of x")
 
-	rt = &fieldCapsRoundTripper{status: 502, body: `bad gateway`}
-	_, err = FieldCaps(context.Background(), newFieldCapsClient(t, rt), []string{"x"}, []string{"a"})
+	c, _ = fieldCapsES(t, estest.JSON(502, `bad gateway`))
+	_, err = esclient.FieldCaps(context.Background(), c, []string{"x"}, []string{"a"})
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, 502, fe.Status)
 	require.Equal(t, "bad gateway", fe.Reason)
 }
 
 func TestFieldCapsFeedsTypedKQL(t *testing.T) {
-	body, err := os.ReadFile("testdata/fieldcaps_okta.json")
-	require.NoError(t, err)
-	c := newFieldCapsClient(t, &fieldCapsRoundTripper{status: 200, body: string(body)})
-	specs, err := FieldCaps(context.Background(), c, []string{"logs-*"}, []string{"event.dataset"})
+	c, _ := fieldCapsES(t, estest.File(t, 200, "testdata/fieldcaps_okta.json"))
+	specs, err := esclient.FieldCaps(context.Background(), c, []string{"logs-*"}, []string{"event.dataset"})
 	require.NoError(t, err)
 	n, err := kql.Parse(`event.dataset:okta.system and user.name:root`)
 	require.NoError(t, err)

@@ -1,10 +1,8 @@
-package esclient
+package esclient_test
 
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,57 +10,18 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esquery"
+	"github.com/esrule/esrule/internal/estest"
 )
 
-// fakeResponse is one canned HTTP response.
-type fakeResponse struct {
-	status int
-	body   string
-	err    error // transport error instead of a response
-}
-
-// fakeTransport is an http.RoundTripper that replays responses in order and
-// records the requests. Responses carry the Elasticsearch product header.
-type fakeTransport struct {
-	responses []fakeResponse
-	requests  []*http.Request
-	bodies    []string
-}
-
-func (f *fakeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	f.requests = append(f.requests, req)
-	if req.Body != nil {
-		b, _ := io.ReadAll(req.Body)
-		f.bodies = append(f.bodies, string(b))
-	}
-	if len(f.responses) == 0 {
-		return nil, errors.New("fake transport: no more responses")
-	}
-	r := f.responses[0]
-	f.responses = f.responses[1:]
-	if r.err != nil {
-		return nil, r.err
-	}
-	h := http.Header{}
-	h.Set("X-Elastic-Product", "Elasticsearch")
-	h.Set("Content-Type", "application/json")
-	return &http.Response{
-		StatusCode: r.status, Header: h, Request: req,
-		Body: io.NopCloser(strings.NewReader(r.body)),
-	}, nil
-}
-
-func newTestRunner(t *testing.T, cfg Config, responses ...fakeResponse) (*Client, *fakeTransport) {
+// newTestRunner returns a client over a fake answering with replies, in
+// order and once each, and the fake.
+func newTestRunner(t *testing.T, cfg esclient.Config, replies ...estest.Reply) (*esclient.Client, *estest.Transport) {
 	t.Helper()
-	ft := &fakeTransport{responses: responses}
-	cfg.Addresses, cfg.Transport = []string{"http://es.test:9200"}, ft
-	if cfg.Backoff == nil {
-		cfg.Backoff = func(int) time.Duration { return time.Millisecond }
-	}
-	c, err := New(cfg)
-	require.NoError(t, err)
-	return c, ft
+	tr := estest.NewTransport()
+	tr.Script("", "/**", replies...)
+	return tr.ClientWith(t, cfg), tr
 }
 
 const okBody = `{"took":7,"timed_out":false,"_shards":{"total":2,"successful":2,"skipped":0,"failed":0},
@@ -83,13 +42,13 @@ func TestRunnerSearch(t *testing.T) {
 
 	cases := []struct {
 		name      string
-		cfg       Config
-		responses []fakeResponse
+		cfg       esclient.Config
+		responses []estest.Reply
 		requests  int
 		check     func(t *testing.T, resp esquery.Response, err error)
 	}{
 		{
-			name: "ok", responses: []fakeResponse{{200, okBody, nil}}, requests: 1,
+			name: "ok", responses: []estest.Reply{estest.JSON(200, okBody)}, requests: 1,
 			check: func(t *testing.T, resp esquery.Response, err error) {
 				require.NoError(t, err)
 				require.Equal(t, int64(7), resp.Took)
@@ -99,42 +58,42 @@ func TestRunnerSearch(t *testing.T) {
 			},
 		},
 		{
-			name: "429 then ok", responses: []fakeResponse{{429, overloaded, nil}, {200, okBody, nil}}, requests: 2,
+			name: "429 then ok", responses: []estest.Reply{estest.JSON(429, overloaded), estest.JSON(200, okBody)}, requests: 2,
 			check: func(t *testing.T, resp esquery.Response, err error) {
 				require.NoError(t, err)
 				require.Equal(t, int64(7), resp.Took)
 			},
 		},
 		{
-			name: "transport error then ok", responses: []fakeResponse{{err: errors.New("connection refused")}, {200, okBody, nil}}, requests: 2,
+			name: "transport error then ok", responses: []estest.Reply{estest.Fail(errors.New("connection refused")), estest.JSON(200, okBody)}, requests: 2,
 			check: func(t *testing.T, _ esquery.Response, err error) { require.NoError(t, err) },
 		},
 		{
-			name: "5xx exhausted", cfg: Config{MaxRetries: 2},
-			responses: []fakeResponse{{503, unavailable, nil}, {503, unavailable, nil}, {503, unavailable, nil}, {200, okBody, nil}},
+			name: "5xx exhausted", cfg: esclient.Config{MaxRetries: 2},
+			responses: []estest.Reply{estest.JSON(503, unavailable), estest.JSON(503, unavailable), estest.JSON(503, unavailable), estest.JSON(200, okBody)},
 			requests:  3,
 			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorContains(t, err, "primary shard is not active")
-				var se *Error
+				var se *esclient.Error
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, 503, se.Status)
 			},
 		},
 		{
-			name: "shard failure in a 200", responses: []fakeResponse{{200, shardFailure, nil}}, requests: 1,
+			name: "shard failure in a 200", responses: []estest.Reply{estest.JSON(200, shardFailure)}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
-				var se *Error
+				var se *esclient.Error
 				require.ErrorAs(t, err, &se)
-				require.Equal(t, []ShardFailure{{Index: "logs-okta-1", Shard: 1, Type: "query_shard_exception", Reason: "No mapping found for [x]"}}, se.Shards)
+				require.Equal(t, []esclient.ShardFailure{{Index: "logs-okta-1", Shard: 1, Type: "query_shard_exception", Reason: "No mapping found for [x]"}}, se.Shards)
 				require.ErrorContains(t, err, "[index logs-okta-1 shard 1] query_shard_exception: No mapping found for [x]")
 			},
 		},
 		{
-			name: "timed out", responses: []fakeResponse{{200, timedOut, nil}}, requests: 1,
-			check: func(t *testing.T, _ esquery.Response, err error) { require.ErrorIs(t, err, ErrTimedOut) },
+			name: "timed out", responses: []estest.Reply{estest.JSON(200, timedOut)}, requests: 1,
+			check: func(t *testing.T, _ esquery.Response, err error) { require.ErrorIs(t, err, esclient.ErrTimedOut) },
 		},
 		{
-			name: "all shards failed is not retried and names the shard", responses: []fakeResponse{{400, allShards, nil}}, requests: 1,
+			name: "all shards failed is not retried and names the shard", responses: []estest.Reply{estest.JSON(400, allShards)}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorIs(t, err, esquery.ErrTooManyClauses)
 				require.NotErrorIs(t, err, esquery.ErrTooLarge)
@@ -142,38 +101,38 @@ func TestRunnerSearch(t *testing.T) {
 			},
 		},
 		{
-			name: "circuit breaker is too large, not retried", responses: []fakeResponse{{429, breaker, nil}}, requests: 1,
+			name: "circuit breaker is too large, not retried", responses: []estest.Reply{estest.JSON(429, breaker)}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) { require.ErrorIs(t, err, esquery.ErrTooLarge) },
 		},
 		{
-			name: "too large body", cfg: Config{MaxResponseBytes: 64}, responses: []fakeResponse{{200, okBody, nil}}, requests: 1,
+			name: "too large body", cfg: esclient.Config{MaxResponseBytes: 64}, responses: []estest.Reply{estest.JSON(200, okBody)}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
-				require.ErrorIs(t, err, ErrResponseTooLarge)
+				require.ErrorIs(t, err, esclient.ErrResponseTooLarge)
 				require.ErrorIs(t, err, esquery.ErrTooLarge)
 			},
 		},
 		{
-			name: "truncated body", responses: []fakeResponse{{200, okBody[:60], nil}}, requests: 1,
+			name: "truncated body", responses: []estest.Reply{estest.JSON(200, okBody[:60])}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorContains(t, err, "decode search response")
 			},
 		},
 		{
-			name: "non-JSON body", responses: []fakeResponse{{200, "<html>proxy error</html>", nil}}, requests: 1,
+			name: "non-JSON body", responses: []estest.Reply{estest.JSON(200, "<html>proxy error</html>")}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorContains(t, err, "decode search response")
 			},
 		},
 		{
-			name: "JSON that is not a search response", responses: []fakeResponse{{200, `{"acknowledged":true}`, nil}}, requests: 1,
+			name: "JSON that is not a search response", responses: []estest.Reply{estest.JSON(200, `{"acknowledged":true}`)}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
 				require.ErrorContains(t, err, "not a search response")
 			},
 		},
 		{
-			name: "non-JSON error body", responses: []fakeResponse{{404, "no handler", nil}}, requests: 1,
+			name: "non-JSON error body", responses: []estest.Reply{estest.JSON(404, "no handler")}, requests: 1,
 			check: func(t *testing.T, _ esquery.Response, err error) {
-				var se *Error
+				var se *esclient.Error
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, 404, se.Status)
 				require.Equal(t, "no handler", se.Reason)
@@ -185,36 +144,36 @@ func TestRunnerSearch(t *testing.T) {
 			r, ft := newTestRunner(t, tc.cfg, tc.responses...)
 			resp, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`), nil)
 			tc.check(t, resp, err)
-			require.Len(t, ft.requests, tc.requests)
+			require.Len(t, ft.Requests(), tc.requests)
 		})
 	}
 }
 
 func TestRunnerRequest(t *testing.T) {
-	r, ft := newTestRunner(t, Config{}, fakeResponse{200, okBody, nil})
+	r, ft := newTestRunner(t, esclient.Config{}, estest.JSON(200, okBody))
 	_, err := r.Search(context.Background(), []string{"logs-okta*", "filebeat-*"}, []byte(`{"size":0}`), nil)
 	require.NoError(t, err)
-	req := ft.requests[0]
-	require.Equal(t, "/logs-okta*,filebeat-*/_search", req.URL.Path)
-	q := req.URL.Query()
+	req := ft.Requests()[0]
+	require.Equal(t, "/logs-okta*,filebeat-*/_search", req.Path)
+	q := req.Query
 	require.Equal(t, "true", q.Get("ignore_unavailable"))
 	require.Equal(t, "true", q.Get("allow_no_indices"))
 	require.Equal(t, "false", q.Get("allow_partial_search_results"))
-	require.Equal(t, `{"size":0}`, ft.bodies[0])
+	require.Equal(t, `{"size":0}`, string(req.Body))
 }
 
 func TestRunnerStopsRetryingOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r, ft := newTestRunner(t, Config{Backoff: func(int) time.Duration { cancel(); return time.Hour }},
-		fakeResponse{503, `{"error":{"type":"x","reason":"y"},"status":503}`, nil}, fakeResponse{200, okBody, nil})
+	r, ft := newTestRunner(t, esclient.Config{Backoff: func(int) time.Duration { cancel(); return time.Hour }},
+		estest.JSON(503, `{"error":{"type":"x","reason":"y"},"status":503}`), estest.JSON(200, okBody))
 	_, err := r.Search(ctx, []string{"i"}, []byte(`{}`), nil)
 	require.ErrorIs(t, err, context.Canceled)
-	require.Len(t, ft.requests, 1)
+	require.Len(t, ft.Requests(), 1)
 }
 
 func TestRunnerLogsBodyHashNotBody(t *testing.T) {
 	var buf strings.Builder
-	r, _ := newTestRunner(t, Config{Logger: zerolog.New(&buf).Level(zerolog.DebugLevel)}, fakeResponse{200, okBody, nil})
+	r, _ := newTestRunner(t, esclient.Config{Logger: zerolog.New(&buf).Level(zerolog.DebugLevel)}, estest.JSON(200, okBody))
 	_, err := r.Search(context.Background(), []string{"i"}, []byte(`{"query":{"term":{"secret.field":"s3cr3t"}}}`), nil)
 	require.NoError(t, err)
 	require.Contains(t, buf.String(), `"query_hash":"`)

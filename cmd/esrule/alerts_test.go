@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,35 +14,23 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 )
 
-// fakeES answers every request with one canned response and keeps the requests.
-type fakeES struct {
-	status   int
-	body     string
-	paths    []string
-	requests []map[string]any
-}
-
-func (f *fakeES) RoundTrip(req *http.Request) (*http.Response, error) {
-	f.paths = append(f.paths, req.URL.Path+"?"+req.URL.RawQuery)
-	if req.Body != nil {
-		var body map[string]any
-		raw, _ := io.ReadAll(req.Body)
-		_ = json.Unmarshal(raw, &body)
-		f.requests = append(f.requests, body)
-	}
-	h := http.Header{}
-	h.Set("X-Elastic-Product", "Elasticsearch")
-	h.Set("Content-Type", "application/json")
-	return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(f.body)), Request: req}, nil
-}
-
-func fakeClient(t *testing.T, f *fakeES) *esclient.Client {
+// alertsES is a fake answering every request with status and body.
+func alertsES(t *testing.T, status int, body string) (*esclient.Client, *estest.Transport) {
 	t.Helper()
-	c, err := esclient.New(esclient.Config{Addresses: []string{"http://es.invalid:9200"}, Transport: f, MaxRetries: -1})
-	require.NoError(t, err)
-	return c
+	tr := estest.NewTransport()
+	tr.On("", "/**", estest.JSON(status, body))
+	return tr.Client(t), tr
+}
+
+// requestBody decodes the body of the i-th request.
+func requestBody(t *testing.T, tr *estest.Transport, i int) map[string]any {
+	t.Helper()
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(tr.Requests()[i].Body, &body))
+	return body
 }
 
 // searchResponse wraps hits (newest first, as the query sorts) in a search response.
@@ -74,10 +61,10 @@ const hostAlertHit = `{"_index":"esrule-alerts-default-000001","_id":"0123456789
 	"host.name":"web-1"}}`
 
 func TestListAlertsTable(t *testing.T) {
-	f := &fakeES{status: 200, body: searchResponse(2, oktaAlertHit, hostAlertHit)}
+	c, f := alertsES(t, 200, searchResponse(2, oktaAlertHit, hostAlertHit))
 	var out bytes.Buffer
 	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 100}
-	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	require.NoError(t, printAlerts(context.Background(), c, q, "table", &out))
 
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 	require.Len(t, lines, 4, out.String())
@@ -88,19 +75,21 @@ func TestListAlertsTable(t *testing.T) {
 		`AS65536 example anonymizer hosting\s+Netherlands\s+5c1f0e7b2a9d\s+user\.session\.start event with source 192\.0\.2\.27 by s\.james\.…$`, lines[2])
 	require.Equal(t, "2 alerts in esrule-alerts-default", lines[3])
 
-	require.Equal(t, []string{"/esrule-alerts-default/_search?allow_no_indices=true&ignore_unavailable=true"}, f.paths)
-	require.Equal(t, map[string]any{"match_all": map[string]any{}}, f.requests[0]["query"])
-	require.EqualValues(t, 100, f.requests[0]["size"])
-	sort := f.requests[0]["sort"].([]any)
+	require.Len(t, f.Requests(), 1)
+	require.Equal(t, "/esrule-alerts-default/_search?allow_no_indices=true&ignore_unavailable=true", f.Requests()[0].Path+"?"+f.Requests()[0].Query.Encode())
+	body := requestBody(t, f, 0)
+	require.Equal(t, map[string]any{"match_all": map[string]any{}}, body["query"])
+	require.EqualValues(t, 100, body["size"])
+	sort := body["sort"].([]any)
 	require.Equal(t, map[string]any{"order": "desc", "unmapped_type": "date"},
 		sort[0].(map[string]any)["kibana.alert.original_time"])
 }
 
 func TestListAlertsJSON(t *testing.T) {
-	f := &fakeES{status: 200, body: searchResponse(1, oktaAlertHit)}
+	c, _ := alertsES(t, 200, searchResponse(1, oktaAlertHit))
 	var out bytes.Buffer
 	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 10}
-	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "json", &out))
+	require.NoError(t, printAlerts(context.Background(), c, q, "json", &out))
 
 	var row map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &row))
@@ -121,14 +110,14 @@ func TestListAlertsJSON(t *testing.T) {
 }
 
 func TestListAlertsFiltersAndLimit(t *testing.T) {
-	f := &fakeES{status: 200, body: searchResponse(250, oktaAlertHit)}
+	c, f := alertsES(t, 200, searchResponse(250, oktaAlertHit))
 	var out bytes.Buffer
 	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 1, RuleIDs: []string{"r1"},
 		Since: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
-	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	require.NoError(t, printAlerts(context.Background(), c, q, "table", &out))
 	require.Contains(t, out.String(), "the latest 1 of 250 alerts (--limit) in esrule-alerts-default since 2026-11-25T18:00:00Z")
 
-	filter := f.requests[0]["query"].(map[string]any)["bool"].(map[string]any)["filter"].([]any)
+	filter := requestBody(t, f, 0)["query"].(map[string]any)["bool"].(map[string]any)["filter"].([]any)
 	require.Equal(t, map[string]any{"range": map[string]any{"kibana.alert.original_time": map[string]any{"gte": "2026-11-25T18:00:00Z"}}}, filter[0])
 	require.Contains(t, mustJSON(t, filter[1]), `{"terms":{"kibana.alert.rule.rule_id":["r1"]}}`)
 }
@@ -149,7 +138,8 @@ func TestListAlertsEmptyAndErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := printAlerts(context.Background(), fakeClient(t, &fakeES{status: tt.status, body: tt.body}), q, "table", &out)
+			c, _ := alertsES(t, tt.status, tt.body)
+			err := printAlerts(context.Background(), c, q, "table", &out)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return

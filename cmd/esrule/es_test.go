@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 )
 
 // Secret values used by these tests; none may ever be printed.
@@ -162,25 +163,19 @@ func TestESSettingsErrors(t *testing.T) {
 	}
 }
 
-// tlsServer is an Elasticsearch stand-in over TLS that counts requests and
-// TLS handshakes and answers with status.
+// tlsServer is the kit's fake Elasticsearch served over TLS, answering every
+// request with status and body; it counts TLS handshakes.
 type tlsServer struct {
 	*httptest.Server
-	requests, conns atomic.Int32
-	authHeader      atomic.Value
+	es    *estest.Transport
+	conns atomic.Int32
 }
 
 func newTLSServer(t *testing.T, status int, body string) *tlsServer {
 	t.Helper()
-	s := &tlsServer{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
-		s.authHeader.Store(r.Header.Get("Authorization"))
-		w.Header().Set("X-Elastic-Product", "Elasticsearch")
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
+	s := &tlsServer{es: estest.NewTransport()}
+	s.es.On("", "/**", estest.JSON(status, body))
+	s.Server = httptest.NewUnstartedServer(s.es)
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.conns.Add(1)
@@ -190,6 +185,18 @@ func newTLSServer(t *testing.T, status int, body string) *tlsServer {
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// requests is the number of requests that reached the server.
+func (s *tlsServer) requests() int { return len(s.es.Requests()) }
+
+// authHeader is the Authorization header of the last request.
+func (s *tlsServer) authHeader() string {
+	reqs := s.es.Requests()
+	if len(reqs) == 0 {
+		return ""
+	}
+	return reqs[len(reqs)-1].Header.Get("Authorization")
 }
 
 func (s *tlsServer) caPEM() string {
@@ -298,8 +305,8 @@ func TestESClient401FailsFast(t *testing.T) {
 				requireNoSecrets(t, err.Error())
 				require.True(t, esclient.IsSetupError(err))
 			}
-			require.Equal(t, int32(1), srv.requests.Load(), "after a 401 no request reaches Elasticsearch")
-			require.Equal(t, tt.header, srv.authHeader.Load())
+			require.Equal(t, 1, srv.requests(), "after a 401 no request reaches Elasticsearch")
+			require.Equal(t, tt.header, srv.authHeader())
 		})
 	}
 }
@@ -315,11 +322,11 @@ func TestESCommands401(t *testing.T) {
 		{"run", "--at", "2024-05-01T10:05:00Z", "--log-level", "debug"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			before := srv.requests.Load()
+			before := srv.requests()
 			code, stdout, stderr := runCLI(t, args...)
 			require.Equal(t, exitFailed, code, stderr)
 			require.Contains(t, stderr, "Elasticsearch rejected the API key from ELASTICSEARCH_API_KEY (401 Unauthorized")
-			require.Equal(t, int32(1), srv.requests.Load()-before, "one request, no retries")
+			require.Equal(t, 1, srv.requests()-before, "one request, no retries")
 			requireNoSecrets(t, stdout+stderr)
 		})
 	}
@@ -387,14 +394,13 @@ func TestConfigFile(t *testing.T) {
 // TestESCommandsBehindBrokenProxy: a proxy answering HTML error pages or
 // garbage makes commands fail with exit 1 and a short message, no panic.
 func TestESCommandsBehindBrokenProxy(t *testing.T) {
-	const nginx502 = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
 	tests := []struct {
 		name   string
 		status int
 		body   string
 		want   string
 	}{
-		{"nginx 502", http.StatusBadGateway, nginx502, "status 502"},
+		{"nginx 502", http.StatusBadGateway, estest.NginxBadGateway, "status 502"},
 		{"not JSON", http.StatusOK, "hello", "invalid character"},
 		{"truncated", http.StatusOK, `{"esrule-alerts-default-template":{"index_templates":[`, "unexpected EOF"},
 	}
@@ -402,20 +408,16 @@ func TestESCommandsBehindBrokenProxy(t *testing.T) {
 		for _, args := range [][]string{{"setup"}, {"run", "--at", "2024-05-01T10:05:00Z"}} {
 			t.Run(tt.name+" "+args[0], func(t *testing.T) {
 				clearESEnv(t)
-				var requests atomic.Int32
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					requests.Add(1)
-					w.Header().Set("X-Elastic-Product", "Elasticsearch")
-					w.WriteHeader(tt.status)
-					_, _ = w.Write([]byte(tt.body))
-				}))
+				es := estest.NewTransport()
+				route := es.On("", "/**", estest.JSON(tt.status, tt.body))
+				srv := httptest.NewServer(es)
 				defer srv.Close()
 				t.Setenv("ELASTICSEARCH_URL", srv.URL)
 				code, _, stderr := runCLI(t, args...)
 				require.Equal(t, exitFailed, code, stderr)
 				require.NotContains(t, stderr, "panic")
 				require.Less(t, len(stderr), 2000, stderr)
-				require.LessOrEqual(t, requests.Load(), int32(4), "the client retries a 502 three times at most")
+				require.LessOrEqual(t, route.Calls(), 4, "the client retries a 502 three times at most")
 				if tt.status != http.StatusOK || args[0] == "setup" {
 					require.Contains(t, stderr, tt.want)
 				}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -298,4 +299,26 @@ func TestHookAndServeErrors(t *testing.T) {
 			"t": map[string]any{"type": "date"},
 			"a": map[string]any{"properties": map[string]any{"b": map[string]any{"type": "keyword", "fields": map[string]any{"raw": map[string]any{"type": "keyword"}}}}},
 		}}}))
+}
+
+func TestServeHTTP(t *testing.T) {
+	tr := NewTransport()
+	tr.On(http.MethodGet, "/ok", JSON(200, `{"a":1}`))
+	tr.On(http.MethodGet, "/cut", Reply{Body: []byte(`{"took":1,"aggregations":{}}`), CutAfter: 5})
+	tr.On(http.MethodGet, "/reset", Fail(errors.New("reset")))
+	srv := httptest.NewServer(tr)
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/ok")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, `{"a":1}`, string(b))
+	require.Equal(t, "Elasticsearch", res.Header.Get(ProductHeader))
+	if res, err = http.Get(srv.URL + "/cut"); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
+	require.Error(t, err, "the connection is closed mid-body")
+	_, err = http.Get(srv.URL + "/reset")
+	require.Error(t, err, "no answer at all")
 }

@@ -242,6 +242,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return reply.response(req, impostor), nil
 }
 
+// ServeHTTP makes Transport an http.Handler, for tests that need a real
+// server (TLS handshakes, a command that connects by URL). A transport
+// error (Fail) aborts the connection without an answer.
+func (t *Transport) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	res, err := t.RoundTrip(r)
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer res.Body.Close()
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.StatusCode)
+	if _, err := io.Copy(w, res.Body); err != nil {
+		panic(http.ErrAbortHandler) // a cut body: close the connection mid-response
+	}
+}
+
 // Perform makes Transport an esapi.Transport.
 func (t *Transport) Perform(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "" {
