@@ -3,10 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,44 +10,33 @@ import (
 
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
 )
 
-// emptyES answers every search as a cluster where no index matches, fails
-// the searches whose body names a time in fail, and blocks those naming a
-// time in block until the request is cancelled.
-type emptyES struct {
-	mu          sync.Mutex
-	fail, block []string
-	searches    int
+// emptyES is a fake answering every search as a cluster where no index
+// matches; it fails the searches whose body names a time in fail, and holds
+// those naming a time in block until the request is cancelled.
+func emptyES(fail, block []string) *estest.Transport {
+	tr := estest.NewTransport()
+	tr.OnFunc("", "/**", func(req estest.Request) estest.Reply {
+		for _, t := range block {
+			if bytes.Contains(req.Body, []byte(t)) {
+				return estest.Hang()
+			}
+		}
+		for _, t := range fail {
+			if bytes.Contains(req.Body, []byte(t)) {
+				return estest.Error(400, "search_phase_execution_exception", "all shards failed")
+			}
+		}
+		return estest.JSON(200, `{"took":1,"timed_out":false,"_shards":{"total":0,"successful":0,"skipped":0,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`)
+	})
+	return tr
 }
 
-func (f *emptyES) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-	}
-	f.mu.Lock()
-	f.searches++
-	f.mu.Unlock()
-	for _, t := range f.block {
-		if bytes.Contains(body, []byte(t)) {
-			<-req.Context().Done()
-			return nil, req.Context().Err()
-		}
-	}
-	status, answer := 200, `{"took":1,"timed_out":false,"_shards":{"total":0,"successful":0,"skipped":0,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`
-	for _, t := range f.fail {
-		if bytes.Contains(body, []byte(t)) {
-			status, answer = 400, `{"error":{"type":"search_phase_execution_exception","reason":"all shards failed"},"status":400}`
-		}
-	}
-	h := http.Header{"X-Elastic-Product": {"Elasticsearch"}, "Content-Type": {"application/json"}}
-	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(answer)), Request: req}, nil
-}
-
-func testEngine(t *testing.T, f *emptyES, cfg Config) *Engine {
+func testEngine(t *testing.T, f *estest.Transport, cfg Config) *Engine {
 	t.Helper()
 	cfg.ES = esclient.Config{Addresses: []string{"http://es.test:9200"}, Transport: f, MaxRetries: -1}
 	cfg.Clock = time.Now
@@ -79,7 +64,7 @@ func slots(n int) []time.Time {
 
 func TestExecuteOneByOneStopsAtFirstFailure(t *testing.T) {
 	ss := slots(3)
-	f := &emptyES{fail: []string{"2026-01-02T03:05:00.000Z"}} // the window end of slot 1
+	f := emptyES([]string{"2026-01-02T03:05:00.000Z"}, nil) // the window end of slot 1
 	var summaries []time.Time
 	e := testEngine(t, f, Config{Refresh: "true", OnSlot: func(res detect.Result, _ error) { summaries = append(summaries, res.Slot) }})
 	var done []time.Time
@@ -97,7 +82,7 @@ func TestExecuteOneByOneStopsAtFirstFailure(t *testing.T) {
 }
 
 func TestExecuteTimeout(t *testing.T) {
-	f := &emptyES{block: []string{"2026-01-02T03:00:00.000Z"}}
+	f := emptyES(nil, []string{"2026-01-02T03:00:00.000Z"})
 	e := testEngine(t, f, Config{Timeout: 20 * time.Millisecond})
 	err := e.Execute(context.Background(), testRule(t), slots(1), func(schedule.SlotDone) error { return nil })
 	require.ErrorIs(t, err, errSlotTimeout)
@@ -106,7 +91,7 @@ func TestExecuteTimeout(t *testing.T) {
 }
 
 func TestExecuteCatchesUpThroughTheFastPath(t *testing.T) {
-	f := &emptyES{}
+	f := emptyES(nil, nil)
 	e := testEngine(t, f, Config{FastCatchupSlots: 4})
 	var through []time.Time
 	total := 0
@@ -118,7 +103,7 @@ func TestExecuteCatchesUpThroughTheFastPath(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 6, total, "every slot checkpointed")
 	require.Equal(t, slots(6)[5], through[len(through)-1])
-	require.Less(t, f.searches, 6*3, "one scan instead of one execution per slot")
+	require.Less(t, len(f.Requests()), 6*3, "one scan instead of one execution per slot")
 }
 
 func TestSpaces(t *testing.T) {

@@ -322,3 +322,18 @@ func TestServeHTTP(t *testing.T) {
 	_, err = http.Get(srv.URL + "/reset")
 	require.Error(t, err, "no answer at all")
 }
+
+func TestHangWaitsForTheContext(t *testing.T) {
+	tr := NewTransport()
+	tr.On("", "/**", Hang())
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://es.test:9200/x", nil)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.RoundTrip(req)
+		done <- err
+	}()
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}

@@ -52,7 +52,13 @@ type Reply struct {
 	Impostor bool
 	// compute, when set, makes the reply from the request (Compute).
 	compute Responder
+	// hang holds the request until its context ends (Hang).
+	hang bool
 }
+
+// Hang is no answer at all: the request waits until its context is done and
+// fails with the context's error (an unresponsive node, a timeout).
+func Hang() Reply { return Reply{hang: true} }
 
 // Compute is a reply made from the request when it arrives, e.g. a bulk
 // answer that depends on the items sent.
@@ -235,6 +241,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if reply.compute != nil {
 		reply = reply.compute(rec)
+	}
+	if reply.hang {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
 	}
 	if reply.Err != nil {
 		return nil, reply.Err
