@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -360,7 +361,7 @@ func (f *SearchFake) evaluate(indices []string, req map[string]any) (out map[str
 			docs = append(docs, d)
 		}
 	}
-	e := &evaluator{types: f.types, esTypes: f.esTypes}
+	e := &evaluator{types: maps.Clone(f.types), esTypes: maps.Clone(f.esTypes)} // Add may run meanwhile
 	shards := 0
 	for _, name := range names {
 		shards += f.shards[name]
