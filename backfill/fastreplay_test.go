@@ -123,7 +123,7 @@ func rangeOf(d randdata.Dataset) (time.Time, time.Time) {
 	return d.Slots[0].Add(-d.Rule.Interval), d.Slots[len(d.Slots)-1]
 }
 
-// oracleIDs checks got (alert id → execution uuid) against the brute-force
+// oracleDiff checks got (alert id → execution uuid) against the brute-force
 // oracle's slot-by-slot alerts: each expected alert written once (any of a
 // tie's documents), by its slot's execution, nothing else.
 func oracleDiff(t *testing.T, d randdata.Dataset, soID string, got map[string]string) string {

@@ -280,7 +280,7 @@ func toResponse(full map[string]any) (esquery.Response, error) {
 }
 
 // ServeSearch answers one _search request as Elasticsearch would over HTTP:
-// status and JSON body; query holds the URL parameters (filter_path).
+// the status and the JSON body, cut to filterPath when given.
 func (f *SearchFake) ServeSearch(indices []string, body []byte, filterPath []string) (int, []byte) {
 	req, err := f.decode(body)
 	if err != nil {
