@@ -51,8 +51,11 @@ func (e *Error) Error() string {
 	} else {
 		b.WriteString("elasticsearch")
 	}
-	if e.Type != "" || e.Reason != "" {
+	switch {
+	case e.Type != "":
 		fmt.Fprintf(&b, ": %s: %s", e.Type, e.Reason)
+	case e.Reason != "":
+		fmt.Fprintf(&b, ": %s", e.Reason)
 	}
 	if len(e.Shards) > 0 {
 		fmt.Fprintf(&b, "; %d shard failure(s):", len(e.Shards))
