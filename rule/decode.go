@@ -133,6 +133,13 @@ func (d *decoder) rawList(m map[string]any, key string) []json.RawMessage {
 		return nil
 	}
 	list, ok := v.([]any)
+	if tables, isTables := v.([]map[string]any); isTables {
+		// A TOML array of tables ([[rule.filters]]).
+		list, ok = make([]any, len(tables)), true
+		for i, t := range tables {
+			list[i] = t
+		}
+	}
 	if !ok {
 		d.wrong(key, "a list", v)
 		return nil
@@ -208,6 +215,7 @@ func (d *decoder) decodeRule(m map[string]any) *Rule {
 		ExceptionsList:                    d.rawList(m, "exceptions_list"),
 		Enabled:                           d.boolean(m, "enabled", true),
 		Space:                             d.str(m, "space_id"),
+		DataViewID:                        d.str(m, "data_view_id"),
 	}
 	r.RiskScore, _ = d.integer(m, "risk_score")
 	if n, ok := d.integer(m, "max_signals"); ok {
@@ -230,18 +238,14 @@ func (d *decoder) decodeRule(m map[string]any) *Rule {
 	d.via(m, "severity_mapping", &r.SeverityMapping, "a list of {field, operator, value, severity} entries")
 	d.via(m, "risk_score_mapping", &r.RiskScoreMapping, "a list of {field, operator, value, risk_score} entries")
 	d.via(m, "meta", &r.Meta, "an object")
-	if v, ok := m["alert_suppression"]; ok && v != nil {
-		d.problems = append(d.problems, Problem{File: d.file, Field: "alert_suppression",
-			Reason: "alert suppression is not supported; remove it (Kibana needs a Platinum licence for it)"})
-	}
-	if s, ok := m["data_view_id"].(string); ok && s != "" {
-		d.problems = append(d.problems, Problem{File: d.file, Field: "data_view_id",
-			Reason: "data views are not supported; list the index patterns in index"})
-	}
+	d.problems = append(d.problems, checkRuleKeys(d.file, m)...)
 	if t, ok := m["type"].(string); ok && t != "" && t != TypeNewTerms {
 		return r // validation refuses the type; the rest would be noise
 	}
 	for _, k := range requiredKeys {
+		if k == "index" && r.DataViewID != "" {
+			continue // validation explains that the data view's patterns are needed
+		}
 		if v, ok := m[k]; (!ok || v == nil) && !d.bad[k] {
 			d.bad[k] = true // reported here; validation would repeat it
 			d.problems = append(d.problems, Problem{File: d.file, Field: k, Reason: "is required"})

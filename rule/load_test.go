@@ -134,7 +134,7 @@ var badFiles = map[string][]string{
 		`:28: history_window_start: History window size is smaller than rule interval + additional lookback, 'historyWindowStart' must be earlier than 'from'`,
 	},
 	"invalid_json.ndjson": {`:2: invalid JSON`, `:3: invalid JSON: want a rule object, got a list`},
-	"lucene.toml":         {`:11: language: lucene is not supported yet`},
+	"lucene.toml":         {`:19: query: invalid Lucene at character 14: the quoted phrase is not closed`},
 	"missing_required.ndjson": {
 		":1: rule_id: is required", ":1: name: is required", ":1: description: is required",
 		":1: index: is required", ":1: new_terms_fields: is required", ":1: history_window_start: is required",
@@ -160,8 +160,7 @@ var badFiles = map[string][]string{
 	"type_unknown.toml": {`:17: type: unknown rule type "brand_new"`},
 	"unsupported_features.ndjson": {
 		":1: alert_suppression: alert suppression is not supported",
-		":1: data_view_id: data views are not supported",
-		":1: filters[1]: want a Kibana filter object, got \"match_all\"",
+		":1: filters[1]: want a Kibana filter object {meta, query}, got string \"match_all\"",
 	},
 	"unsupported_types.ndjson": {
 		`:1: type: rule type "eql" is not supported`, `:2: type: rule type "esql" is not supported`,
@@ -341,4 +340,62 @@ func TestValidationErrorMatches(t *testing.T) {
 	err := error(&ValidationError{Problems: []Problem{{File: "f", Line: 3, Field: "x", Reason: "bad"}}})
 	require.True(t, errors.Is(err, ErrRuleInvalid))
 	require.Equal(t, "invalid rule: f:3: x: bad", err.Error())
+}
+
+func TestRuleKeys(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/good/minimal.toml")
+	require.NoError(t, err)
+	write := func(name, extra string) string {
+		p := filepath.Join(dir, name)
+		s := strings.Replace(string(src), "[rule]\n", "[rule]\n"+extra, 1)
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o600))
+		return p
+	}
+
+	_, err = Load([]string{write("typo.toml", "timestamp_overide = \"event.ingested\"\n")})
+	require.EqualError(t, err, "invalid rule: "+filepath.Join(dir, "typo.toml")+":8: timestamp_overide: unknown key; did you mean timestamp_override?")
+
+	_, err = Load([]string{write("unknown.toml", "flavour = \"vanilla\"\n")})
+	require.ErrorContains(t, err, "flavour: unknown key")
+	require.NotContains(t, err.Error(), "did you mean")
+
+	ignored := "note = \"n\"\nsetup = \"s\"\ntimeline_id = \"t\"\ntimeline_title = \"tt\"\nrelated_integrations = [{package = \"okta\"}]\n" +
+		"required_fields = [{name = \"a\", type = \"keyword\"}]\n[rule.investigation_fields]\nfield_names = [\"a\"]\n[transform]\n[[transform.osquery]]\nlabel = \"x\"\n[rule.\"new_terms\"]\n"
+	p := write("ignored.toml", "")
+	s, err := os.ReadFile(p)
+	require.NoError(t, err)
+	withIgnored := strings.Replace(string(s), "[rule.new_terms]\n", strings.TrimSuffix(ignored, "[rule.\"new_terms\"]\n")+"[rule.new_terms]\n", 1)
+	require.NoError(t, os.WriteFile(p, []byte(withIgnored), 0o600))
+	rules, err := Load([]string{p})
+	require.NoError(t, err, withIgnored)
+	require.Len(t, rules, 1)
+
+	_, err = Load([]string{write("unsupported.toml", "threshold = {field = [\"a\"], value = 5}\nexceptions_list = [{list_id = \"l\", id = \"x\", namespace_type = \"single\", type = \"detection\"}]\n")})
+	require.ErrorContains(t, err, "threshold: threshold belongs to threshold rules")
+	require.ErrorContains(t, err, `exceptions_list[0]: exception list "l" cannot be resolved`)
+
+	_, err = Load([]string{write("actions.toml", "actions = [{id = \"a\"}]\n")})
+	require.ErrorContains(t, err, "actions: rule actions are not run by esrule")
+	_, err = Load([]string{write("noactions.toml", "actions = []\n")})
+	require.NoError(t, err)
+
+	_, err = Load([]string{write("table.toml", "[rules]\nx = 1\n[rule]\n")})
+	require.Error(t, err)
+
+	_, err = Load([]string{write("dataview.toml", "data_view_id = \"security-solution-default\"\n")})
+	require.NoError(t, err, "data_view_id with index is accepted")
+}
+
+func TestUnknownTableAndNewTermsKeys(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/good/minimal.toml")
+	require.NoError(t, err)
+	s := strings.Replace(string(src), "[metadata]", "[metdata]", 1)
+	s = strings.Replace(s, "field = \"new_terms_fields\"\n", "field = \"new_terms_fields\"\nvalues = [\"x\"]\n", 1)
+	p := filepath.Join(dir, "r.toml")
+	require.NoError(t, os.WriteFile(p, []byte(s), 0o600))
+	_, err = Load([]string{p})
+	require.ErrorContains(t, err, "metdata: unknown key; did you mean metadata? (a detection-rules file has [metadata], [rule] and [transform])")
+	require.ErrorContains(t, err, "new_terms.values: unknown key; did you mean value?")
 }

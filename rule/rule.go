@@ -30,10 +30,14 @@ type Rule struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Type        string   `json:"type"`     // always "new_terms" once validated
-	Language    string   `json:"language"` // "kuery"
+	Language    string   `json:"language"` // "kuery" or "lucene"
 	Query       string   `json:"query"`
 	Index       []string `json:"index"`
-	// Filters are Kibana filter objects (rare in shipped rules); kept as raw JSON.
+	// DataViewID names a Kibana data view. esrule cannot resolve data views,
+	// so a rule with one must also list the view's index patterns in Index.
+	DataViewID string `json:"data_view_id,omitempty"`
+	// Filters are Kibana filter objects (rare in shipped rules), kept as raw
+	// JSON; ParseFilters reads them and FilterClauses translates them.
 	Filters []json.RawMessage `json:"filters,omitempty"`
 
 	NewTermsFields     []string `json:"new_terms_fields"`

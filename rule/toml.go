@@ -50,6 +50,7 @@ func parseTOML(file string, src []byte) ([]*Rule, []Problem) {
 	r := d.decodeRule(flat)
 	r.Origin = file
 	problems := append(nested, d.problems...)
+	problems = append(problems, tomlKeyProblems(file, doc, lines)...)
 	vps, kqlOffset := r.validate()
 	for _, p := range vps {
 		if !d.bad[baseField(p.Field)] {

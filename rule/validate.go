@@ -1,7 +1,6 @@
 package rule
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -53,7 +52,7 @@ func (r *Rule) validate() ([]Problem, int) {
 	v.required("description", r.Description)
 	v.ruleType(r.Type)
 	v.languageAndQuery(r.Language, r.Query)
-	v.index(r.Index)
+	v.indexOrDataView(r)
 	v.newTermsFields(r.NewTermsFields)
 	v.windows(r)
 	if r.MaxSignals < 0 {
@@ -75,12 +74,7 @@ func (r *Rule) validate() ([]Problem, int) {
 			"exception list %s cannot be resolved: esrule has no exception lists; "+
 				"remove the reference and fold the exception into the query", exceptionListName(e))
 	}
-	for i, f := range r.Filters {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(f, &obj) != nil {
-			v.add(fmt.Sprintf("filters[%d]", i), "want a Kibana filter object, got %s", f)
-		}
-	}
+	v.filters(r.Filters)
 	return v.problems, v.kqlOffset
 }
 
@@ -116,10 +110,10 @@ func (v *validator) languageAndQuery(language, query string) {
 	switch language {
 	case "", "kuery":
 	case "lucene":
-		v.add("language", "lucene is not supported yet; write the query in KQL (language kuery)")
+		v.lucene(query)
 		return
 	default:
-		v.add("language", "%q is not a new_terms query language; want kuery", language)
+		v.add("language", "%q is not a new_terms query language; want kuery or lucene", language)
 		return
 	}
 	if strings.TrimSpace(query) == "" {
@@ -139,7 +133,7 @@ func (v *validator) languageAndQuery(language, query string) {
 
 func (v *validator) index(index []string) {
 	if len(index) == 0 {
-		v.add("index", "is required: at least one index pattern (data views are not supported)")
+		v.add("index", "is required: at least one index pattern")
 		return
 	}
 	for i, p := range index {

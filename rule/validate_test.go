@@ -59,7 +59,7 @@ func TestValidate(t *testing.T) {
 		{"space", func(r *Rule) { r.Space = "Bad Space" }, []string{`space: "Bad Space" is not a Kibana space id`}},
 		{"filters must be objects", func(r *Rule) {
 			r.Filters = []json.RawMessage{json.RawMessage(`{"query":{}}`), json.RawMessage(`[]`)}
-		}, []string{"filters[1]: want a Kibana filter object"}},
+		}, []string{"filters[0]: query: want a query DSL object", "filters[1]: want a Kibana filter object"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,36 @@
+package suggest
+
+import "testing"
+
+func TestNearest(t *testing.T) {
+	known := []string{"timestamp_override", "timestamp_override_fallback_disabled", "interval", "index", "from", "to", "max_signals"}
+	for _, c := range []struct{ name, want string }{
+		{"timestamp_overide", "timestamp_override"},
+		{"timestmap_override", "timestamp_override"},
+		{"intervall", "interval"},
+		{"Interval", "interval"},
+		{"indx", "index"},
+		{"fro", "from"},
+		{"max_signal", "max_signals"},
+		{"severity", ""},
+		{"t", "to"},
+		{"xyz", ""},
+	} {
+		if got := Nearest(c.name, known); got != c.want {
+			t.Errorf("Nearest(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "abc", 0}, {"abc", "acb", 1}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ABC", "abc", 0},
+	} {
+		if got := distance(c.a, c.b); got != c.want {
+			t.Errorf("distance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
