@@ -133,14 +133,14 @@ func TestLucene(t *testing.T) {
 	require.Equal(t, map[string]any{"query_string": map[string]any{"query": "a:b", "analyze_wildcard": true, "time_zone": "Zulu"}}, LuceneClause("a:b"))
 	require.True(t, IsMatchAll(LuceneClause("  ")))
 	for q, want := range map[string]string{
-		`a:"b`:        "invalid Lucene at character 2: the quoted phrase is not closed",
-		`(a:b`:        "invalid Lucene: '(' is not closed",
-		`a:b)`:        "invalid Lucene at character 3: ')' closes nothing",
-		`n:[1 TO 2`:   "invalid Lucene: '[' is not closed",
-		`a\`:          "a backslash must escape a character",
-		`x:y]`:        "']' closes no range",
-		`n:[1 TO 2}`:  "",
-		`a:"(b" \(c`:  "",
+		`a:"b`:       "invalid Lucene at character 2: the quoted phrase is not closed",
+		`(a:b`:       "invalid Lucene: '(' is not closed",
+		`a:b)`:       "invalid Lucene at character 3: ')' closes nothing",
+		`n:[1 TO 2`:  "invalid Lucene: '[' is not closed",
+		`a\`:         "a backslash must escape a character",
+		`x:y]`:       "']' closes no range",
+		`n:[1 TO 2}`: "",
+		`a:"(b" \(c`: "",
 		`event.dataset:okta.system AND NOT user.name:admin*`: "",
 	} {
 		err := checkLucene(q)
