@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/esrule/esrule/internal/suggest"
 )
 
 // Secrets resolves the secret references of an actions file: environment
@@ -69,10 +71,11 @@ func ParseConfig(data []byte, sec Secrets) (Config, error) {
 	}
 	var errs []error
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		keys := make([]string, len(undecoded))
+		paths := make([][]string, len(undecoded))
 		for i, k := range undecoded {
-			keys[i] = k.String()
+			paths[i] = k
 		}
+		keys := suggest.UnknownKeys(paths, f)
 		sort.Strings(keys)
 		errs = append(errs, fmt.Errorf("unknown keys: %s", strings.Join(keys, ", ")))
 	}

@@ -63,6 +63,7 @@ headers_env = { "Authorization" = "HOOK_AUTH" }
 func TestParseConfigReportsEveryProblemWithoutSecrets(t *testing.T) {
 	_, err := ParseConfig([]byte(`
 colour = "red"
+intervall = "1m"
 
 [[action]]
 name = "a.b"
@@ -90,7 +91,7 @@ url_env = "HOOK_AUTH"
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
-		"unknown keys: colour",
+		"unknown keys: colour, intervall (did you mean interval?)",
 		`action "a.b": name must be`,
 		`action "a.b": type "email"`,
 		`action "a.b": link_template`,

@@ -8,6 +8,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
+
+	"github.com/esrule/esrule/internal/suggest"
 )
 
 // configFile is the optional --config file (TOML). It holds the global
@@ -68,12 +70,11 @@ func readConfigFile(path string) (*configFile, error) {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		keys := make([]string, len(undecoded))
+		paths := make([][]string, len(undecoded))
 		for i, k := range undecoded {
-			keys[i] = k.String()
+			paths[i] = k
 		}
-		return nil, fmt.Errorf("config file %s: unknown keys %s (known: rules, rule, dry_run, log_format, log_level, [elasticsearch] url, cloud_id, api_key, api_key_file, username, password, password_file, ca_cert, ca_fingerprint, insecure_skip_verify)",
-			path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(suggest.UnknownKeys(paths, cf), ", "))
 	}
 	if cf.Elasticsearch == nil {
 		cf.Elasticsearch = &esFileConfig{}

@@ -376,7 +376,7 @@ func TestConfigFile(t *testing.T) {
 		root, g := newRootCommand(&bytes.Buffer{}, &bytes.Buffer{})
 		require.NoError(t, root.ParseFlags([]string{"--config", cfg}))
 		err := g.applyConfig(root)
-		require.ErrorContains(t, err, "unknown keys log_levle, elasticsearch.apikey")
+		require.ErrorContains(t, err, "unknown keys log_levle (did you mean log_level?), elasticsearch.apikey (in [elasticsearch]; did you mean api_key?)")
 		var stderr bytes.Buffer
 		require.Equal(t, exitUsage, exitCode(err, &stderr))
 	})

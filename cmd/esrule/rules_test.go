@@ -44,7 +44,7 @@ func TestRulesList(t *testing.T) {
 		{name: "unknown rule", args: []string{"rules", "list", "--rule", "nope"}, code: exitUsage,
 			wantErr: "--rule nope: no loaded rule has this id or rule_id"},
 		{name: "invalid rules", args: []string{"rules", "list", "--rules", "../../rule/testdata/bad/lucene.toml"}, code: exitUsage,
-			wantErr: "lucene.toml:11: language: lucene is not supported yet"},
+			wantErr: "lucene.toml:19: query: invalid Lucene at character 14: the quoted phrase is not closed"},
 		{name: "missing path", args: []string{"rules", "list", "--rules", "does-not-exist"}, code: exitUsage,
 			wantErr: "does-not-exist"},
 	}

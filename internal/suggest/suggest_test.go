@@ -34,3 +34,34 @@ func TestDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownKeys(t *testing.T) {
+	type inner struct {
+		APIKey string `toml:"api_key"`
+		URL    any    `toml:"url"`
+	}
+	type action struct {
+		Name string `toml:"name"`
+		URL  string `toml:"url"`
+	}
+	type cfg struct {
+		LogLevel string   `toml:"log_level"`
+		ES       *inner   `toml:"elasticsearch"`
+		Actions  []action `toml:"action"`
+	}
+	got := UnknownKeys([][]string{{"log_levle"}, {"elasticsearch", "apikey"}, {"action", "urll"}, {"colour"}}, cfg{})
+	want := []string{
+		"log_levle (did you mean log_level?)",
+		"elasticsearch.apikey (in [elasticsearch]; did you mean api_key?)",
+		"action.urll (in [action]; did you mean url?)",
+		"colour",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("got %q, want %q", got[i], want[i])
+		}
+	}
+}
