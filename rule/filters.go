@@ -8,7 +8,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 )
 
 // A rule's filters are Kibana filter objects: {"meta": {...}, "query": {...}},

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 )
 
 // decodeJSON decodes s as filter clauses are decoded (numbers as json.Number).

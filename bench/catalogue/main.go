@@ -33,9 +33,9 @@ import (
 
 	"github.com/esrule/esrule/bench/internal/benchkit"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/internal/ecsindex"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -143,10 +143,12 @@ func run() error {
 		return err
 	}
 
-	fieldCaps := func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-		return esquery.FieldCaps(ctx, c, indices, fields)
+	ec, err := esclient.New(esclient.Config{Addresses: []string{esURL}})
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
 	}
-	ex := &detect.Executor{Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}), FieldCaps: fieldCaps, Logger: zerolog.Nop()}
+	fieldCaps := detect.FieldCapsFunc(ec.FieldCaps)
+	ex := &detect.Executor{Searcher: ec, FieldCaps: fieldCaps, Logger: zerolog.Nop()}
 	for i, r := range loaded {
 		if r == nil {
 			continue

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/kql"
 	"github.com/esrule/esrule/rule"
 )
 

@@ -59,11 +59,19 @@ func writeRulesTable(w io.Writer, rules []*rule.Rule) error {
 }
 
 func newRulesValidateCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var onCluster bool
+	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the rules and print every problem as file:line: field: reason",
 		Long: `validate loads the rules and prints every problem, one per line, as
-"file:line: field: reason". It exits 2 if there is any problem, else 0.`,
+"file:line: field: reason". It exits 2 if there is any problem, else 0.
+
+With --es it also checks every rule against the cluster's mappings
+(_field_caps over the rule's index patterns): index patterns that match no
+index (naming the privilege the user lacks where one is unreadable), fields
+of the query, the filters, the new-terms fields and timestamp_override that
+no index maps, fields whose types conflict across indices, new-terms fields
+that cannot be aggregated and timestamp overrides that are not dates.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
@@ -90,10 +98,30 @@ func newRulesValidateCommand(g *globalOptions) *cobra.Command {
 			if len(g.rulesPaths) > 0 {
 				source = strings.Join(g.rulesPaths, ", ")
 			}
+			if onCluster {
+				c, err := g.es.client()
+				if err != nil {
+					return err
+				}
+				ps, err := checkRules(cmd.Context(), c, selected)
+				for _, p := range ps {
+					fmt.Fprintln(out, p.String())
+				}
+				if err != nil {
+					return err
+				}
+				if len(ps) > 0 {
+					return usagef("%d rule problem(s) found on the cluster", len(ps))
+				}
+				fmt.Fprintf(out, "OK: %d rule(s) valid in %s and on the cluster\n", len(selected), source)
+				return nil
+			}
 			fmt.Fprintf(out, "OK: %d rule(s) valid in %s\n", len(selected), source)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&onCluster, "es", false, "also check the rules against the cluster's mappings and privileges")
+	return cmd
 }
 
 func newRulesExplainCommand(g *globalOptions) *cobra.Command {

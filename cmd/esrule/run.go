@@ -191,6 +191,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	} else if err := e.ResolveKibanaVersion(ctx); err != nil {
 		return err
 	}
+	warnRuleProblems(ctx, e.Client(), rules, log)
 	enc := newJSONEncoder(stdout)
 	failed := 0
 	for i, r := range rules {
@@ -262,6 +263,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	if err := e.Ensure(ctx, spaces); err != nil {
 		return err
 	}
+	warnRuleProblems(ctx, e.Client(), rules, log)
 	owner := o.tick.ownerID()
 	s, err := e.Scheduler(schedule.Config{
 		Rules: rules, Owner: owner, LeaseTTL: o.tick.leaseTTL, MaxCatchup: o.tick.maxCatchup, StartFrom: startFrom,

@@ -161,6 +161,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if err := installWithRetry(ctx, e, spaces, ready, log); err != nil {
 		return nil // shutdown before the indices could be installed
 	}
+	warnRuleProblems(ctx, e.Client(), rules, log)
 	waitNotify, err := e.StartNotifications(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces)
 	if err != nil {
 		return asUsage(err)
