@@ -132,6 +132,8 @@ type Summary struct {
 	TookMS   int64         `json:"took_ms"`
 	ESTookMS int64         `json:"es_took_ms"`
 	Warnings []string      `json:"warnings,omitempty"`
+	// Coverage is the coverage check (D5) over the whole range.
+	Coverage *detect.Coverage `json:"coverage,omitempty"`
 }
 
 func (d Deps) now(fallback time.Time) time.Time {
@@ -191,6 +193,9 @@ func execute(ctx context.Context, d Deps, r *rule.Rule, o Options, s *Summary) e
 	s.SkippedSlots = b.doneIdx
 	if g.len() == 0 {
 		return b.checkpoint(ctx, 0)
+	}
+	if err := b.coverage(ctx); err != nil {
+		return fmt.Errorf("backfill rule %s: %w", r.RuleID, err)
 	}
 	if o.Replay {
 		err = b.replay(ctx)

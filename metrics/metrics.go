@@ -39,6 +39,8 @@ type Metrics struct {
 	gapSeconds       *prometheus.GaugeVec
 	leaseHeld        *prometheus.GaugeVec
 	buildInfo        *prometheus.GaugeVec
+	coverageDocs     *prometheus.GaugeVec
+	coverageRatio    *prometheus.GaugeVec
 
 	notifyOnce sync.Once
 	notify     *notify.Metrics
@@ -86,12 +88,20 @@ func New() *Metrics {
 			Name: "esrule_build_info",
 			Help: "Always 1; the labels name the esrule version, the source revision and the Go version of the binary.",
 		}, []string{"version", "revision", "goversion"}),
+		coverageDocs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_coverage_documents",
+			Help: "Documents matching the rule in the history window at its last coverage check (SPEC D5).",
+		}, []string{"rule_id"}),
+		coverageRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "esrule_new_terms_field_coverage_ratio",
+			Help: "Share of the documents matching the rule in the history window that hold the new-terms field, at the last coverage check; below 0.5 the rule warns, since only documents with the field can alert. Absent while no document matches.",
+		}, []string{"rule_id", "field"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.executions, m.executionSeconds, m.esRequestSeconds, m.alertsWritten,
-		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld, m.buildInfo,
+		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld, m.buildInfo, m.coverageDocs, m.coverageRatio,
 	)
 	return m
 }
@@ -136,6 +146,9 @@ func (m *Metrics) Executed(ruleID string, at time.Time, res detect.Result, err e
 	m.executionSeconds.WithLabelValues(ruleID).Observe(res.Took.Seconds())
 	m.alertsWritten.WithLabelValues(ruleID, "created").Add(float64(res.AlertsCreated))
 	m.alertsWritten.WithLabelValues(ruleID, "duplicate").Add(float64(res.AlertsDuplicate))
+	if res.Coverage != nil {
+		m.Coverage(ruleID, *res.Coverage)
+	}
 	if err != nil {
 		m.executions.WithLabelValues(ruleID, ResultFailure).Inc()
 		var be *alerts.BulkError
@@ -161,4 +174,18 @@ func (m *Metrics) LeaseHeld(ruleID string, held bool) {
 		v = 1
 	}
 	m.leaseHeld.WithLabelValues(ruleID).Set(v)
+}
+
+// Coverage records a coverage check (SPEC D5): the matching documents and,
+// when there are any, the share holding each new-terms field (the series is
+// removed while none match).
+func (m *Metrics) Coverage(ruleID string, c detect.Coverage) {
+	m.coverageDocs.WithLabelValues(ruleID).Set(float64(c.Total))
+	for _, f := range c.Fields {
+		if c.Total <= 0 {
+			m.coverageRatio.DeleteLabelValues(ruleID, f.Field) // no share of nothing
+			continue
+		}
+		m.coverageRatio.WithLabelValues(ruleID, f.Field).Set(float64(f.Docs) / float64(c.Total))
+	}
 }

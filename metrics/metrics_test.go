@@ -18,7 +18,8 @@ import (
 func TestMetricsFollowPrometheusConventions(t *testing.T) {
 	m := New()
 	m.InitRule("r1")
-	m.Executed("r1", time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), detect.Result{AlertsCreated: 2, NewTerms: 3, Took: time.Second}, nil)
+	m.Executed("r1", time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), detect.Result{AlertsCreated: 2, NewTerms: 3, Took: time.Second,
+		Coverage: &detect.Coverage{Total: 10, Fields: []detect.FieldCoverage{{Field: "okta.actor.id", Docs: 10}}}}, nil)
 	m.GapSeconds("r1", 600)
 	m.LeaseHeld("r1", true)
 	m.ObserveRequest(httptest.NewRequest(http.MethodPost, "/logs-*/_search", nil), 200, time.Millisecond)
@@ -30,7 +31,7 @@ func TestMetricsFollowPrometheusConventions(t *testing.T) {
 	names := []string{
 		"esrule_executions_total", "esrule_execution_duration_seconds", "esrule_es_request_duration_seconds",
 		"esrule_alerts_written_total", "esrule_new_terms_total", "esrule_last_success_timestamp_seconds",
-		"esrule_gap_seconds", "esrule_lease_held",
+		"esrule_gap_seconds", "esrule_lease_held", "esrule_coverage_documents", "esrule_new_terms_field_coverage_ratio",
 	}
 	n, err := testutil.GatherAndCount(m.Registry, names...)
 	require.NoError(t, err)
@@ -89,4 +90,20 @@ esrule_build_info{goversion="go1.26.8",revision="4567ef01",version="v1.2.4"} 1
 	problems, err := testutil.CollectAndLint(m.Registry)
 	require.NoError(t, err)
 	require.Empty(t, problems)
+}
+
+func TestCoverageGauges(t *testing.T) {
+	m := New()
+	c := detect.Coverage{Total: 8, AllFields: 2, Fields: []detect.FieldCoverage{{Field: "okta.actor.id", Docs: 8}, {Field: "cloud.account.id", Docs: 2}}}
+	m.Executed("pair", time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), detect.Result{Coverage: &c}, nil)
+	require.InDelta(t, 8, testutil.ToFloat64(m.coverageDocs.WithLabelValues("pair")), 0)
+	require.InDelta(t, 1, testutil.ToFloat64(m.coverageRatio.WithLabelValues("pair", "okta.actor.id")), 0)
+	require.InDelta(t, 0.25, testutil.ToFloat64(m.coverageRatio.WithLabelValues("pair", "cloud.account.id")), 0)
+
+	// No matching document: no ratio.
+	m.Coverage("pair", detect.Coverage{Fields: c.Fields})
+	require.InDelta(t, 0, testutil.ToFloat64(m.coverageDocs.WithLabelValues("pair")), 0)
+	n, err := testutil.GatherAndCount(m.Registry, "esrule_new_terms_field_coverage_ratio")
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

@@ -126,7 +126,7 @@ that cannot be aggregated and timestamp overrides that are not dates.`,
 
 func newRulesExplainCommand(g *globalOptions) *cobra.Command {
 	var at string
-	var typed bool
+	var typed, onCluster bool
 	cmd := &cobra.Command{
 		Use:   "explain",
 		Short: "Print each rule's windows, query filter and search requests for one slot, as JSON",
@@ -135,6 +135,11 @@ window of the slot at --at (rounded down to the rule's interval: to, from and th
 history start), the rule's KQL query translated to Elasticsearch DSL (untyped,
 or typed with field types from the cluster with --typed), and the request body
 of every search phase.
+
+With --es it translates with field types (as --typed) and also runs the
+coverage check (SPEC D5) on the cluster: how many documents match the rule in
+the history window and how many of them hold each new-terms field, with the
+warning the executor logs when a field is missing from most of them.
 
 --at takes an RFC 3339 time or date math such as now-1h (default: now).`,
 		Args: cobra.NoArgs,
@@ -152,7 +157,7 @@ of every search phase.
 				return err
 			}
 			var fc detect.FieldCapsFunc
-			if typed {
+			if typed || onCluster {
 				c, err := g.es.client()
 				if err != nil {
 					return err
@@ -167,7 +172,13 @@ of every search phase.
 				if err != nil {
 					return err
 				}
-				if err := enc.Encode(e); err != nil {
+				out := explained{Explanation: e}
+				if onCluster {
+					if out.Coverage, err = measureCoverage(cmd.Context(), g, r, e); err != nil {
+						return err
+					}
+				}
+				if err := enc.Encode(out); err != nil {
 					return fmt.Errorf("write explanation: %w", err)
 				}
 			}
@@ -176,6 +187,7 @@ of every search phase.
 	}
 	cmd.Flags().StringVar(&at, "at", "", "slot time: RFC 3339 or date math like now-1h (default now)")
 	cmd.Flags().BoolVar(&typed, "typed", false, "translate KQL with field types from the cluster (_field_caps)")
+	cmd.Flags().BoolVar(&onCluster, "es", false, "typed, and measure the new-terms fields' coverage on the cluster")
 	return cmd
 }
 

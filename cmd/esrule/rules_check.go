@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/rs/zerolog"
 
+	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/rulecheck"
 )
@@ -37,4 +40,38 @@ func warnRuleProblems(ctx context.Context, c esapi.Transport, rules []*rule.Rule
 	if err != nil {
 		log.Warn().Err(err).Msg("could not check the rules against the cluster's mappings; continuing")
 	}
+}
+
+// explained is what `rules explain` prints for one rule: the explanation
+// and, with --es, the measured coverage.
+type explained struct {
+	detect.Explanation
+	Coverage *explainCoverage `json:"coverage,omitempty"`
+}
+
+// explainCoverage is the measured coverage `rules explain --es` prints.
+type explainCoverage struct {
+	detect.Coverage
+	HistoryStart time.Time `json:"history_start"`
+	To           time.Time `json:"to"`
+	Warnings     []string  `json:"warnings"`
+}
+
+// measureCoverage runs the executor's coverage check for the explained
+// window on the cluster.
+func measureCoverage(ctx context.Context, g *globalOptions, r *rule.Rule, e detect.Explanation) (*explainCoverage, error) {
+	c, err := g.es.client()
+	if err != nil {
+		return nil, err
+	}
+	w := detect.Window{Slot: e.Window.Slot, From: e.Window.From, To: e.Window.To, HistoryStart: e.Window.HistoryStart}
+	cov, err := detect.CheckCoverage(ctx, c, r, w, e.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("measure coverage of rule %s: %w", r.RuleID, err)
+	}
+	warnings := cov.Warnings()
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return &explainCoverage{Coverage: cov, HistoryStart: w.HistoryStart, To: w.To, Warnings: warnings}, nil
 }
