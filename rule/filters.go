@@ -32,12 +32,20 @@ import (
 
 // filterMeta is the part of meta that changes the translation.
 type filterMeta struct {
-	Disabled any   `json:"disabled"`
-	Negate   any   `json:"negate"`
-	Type     any   `json:"type"`
-	Relation any   `json:"relation"`
-	Key      any   `json:"key"`
-	Params   []any `json:"params"`
+	Disabled any `json:"disabled"`
+	Negate   any `json:"negate"`
+	Type     any `json:"type"`
+	Relation any `json:"relation"`
+	Key      any `json:"key"`
+	// Params are a combined filter's sub-filters (a phrase filter's params
+	// are an object, which the translation does not read).
+	Params any `json:"params"`
+}
+
+// subFilters returns a combined filter's params as a list.
+func (m filterMeta) subFilters() []any {
+	list, _ := m.Params.([]any)
+	return list
 }
 
 // decodeFilter decodes one filter object, keeping numbers exact.
@@ -81,10 +89,10 @@ func checkFilter(f map[string]any) error {
 		if meta.Relation != "AND" && meta.Relation != "OR" {
 			return fmt.Errorf("meta.relation: a combined filter wants \"AND\" or \"OR\", got %s", describeOpt(meta.Relation))
 		}
-		if len(meta.Params) == 0 {
+		if len(meta.subFilters()) == 0 {
 			return fmt.Errorf("meta.params: a combined filter wants a list of filters")
 		}
-		for i, p := range meta.Params {
+		for i, p := range meta.subFilters() {
 			sub, ok := p.(map[string]any)
 			if !ok {
 				return fmt.Errorf("meta.params[%d]: want a filter object, got %s", i, describe(p))
@@ -182,8 +190,8 @@ func filterToQuery(f map[string]any, meta filterMeta, fields []kql.FieldSpec) (a
 		query = map[string]any{"nested": map[string]any{"path": path, "query": query}}
 	}
 	if meta.Type == "combined" {
-		subs := make([]map[string]any, 0, len(meta.Params))
-		for _, p := range meta.Params {
+		subs := make([]map[string]any, 0, len(meta.subFilters()))
+		for _, p := range meta.subFilters() {
 			subs = append(subs, p.(map[string]any))
 		}
 		if meta.Relation == "AND" {
@@ -366,7 +374,7 @@ func FilterFields(filters []json.RawMessage) []string {
 			return
 		}
 		if meta.Type == "combined" {
-			for _, p := range meta.Params {
+			for _, p := range meta.subFilters() {
 				if sub, ok := p.(map[string]any); ok {
 					walkFilter(sub)
 				}

@@ -37,7 +37,7 @@ func TestRulesList(t *testing.T) {
 		{name: "built-in", args: []string{"rules", "list"}, wantLines: 2,
 			want: []string{"ID", "NAME", "INDICES", "FIELDS", "HISTORY", "INTERVAL", builtinID,
 				"First Occurrence of Okta User Session Started via Proxy", "new_terms", "filebeat-*,logs-okta*", "okta.actor.id", "now-7d", "5m"}},
-		{name: "examples", args: []string{"rules", "list", "--rules", exampleRules}, wantLines: 18,
+		{name: "examples", args: []string{"rules", "list", "--rules", exampleRules}, wantLines: 22,
 			want: []string{"okta.actor.id,cloud.account.id", "now-12h", "now-30d", "60m"}},
 		{name: "selection by rule_id", args: []string{"rules", "list", "--rules", exampleRules, "--rule", "aacecda1-8a99-4af2-8d9c-7850f7bfae0b"},
 			wantLines: 2, want: []string{"Potential Credential Access via DCSync"}},
@@ -75,7 +75,7 @@ func TestRulesValidate(t *testing.T) {
 	}{
 		{name: "built-in", args: []string{"rules", "validate"}, want: []string{"OK: 1 rule(s) valid in the built-in rule"}},
 		{name: "examples and good files", args: []string{"rules", "validate", "--rules", exampleRules + ",../../rule/testdata/good"},
-			want: []string{"OK: 21 rule(s) valid"}},
+			want: []string{"OK: 25 rule(s) valid"}},
 		{name: "bad files", code: exitUsage,
 			args: []string{"rules", "validate", "--rules", "../../rule/testdata/bad/ranges.toml", "--rules", "../../rule/testdata/bad/unsupported_types.ndjson"},
 			want: []string{
@@ -137,7 +137,7 @@ func TestRulesExplain(t *testing.T) {
 			require.NotEmpty(t, doc["filter"])
 			n++
 		}
-		require.Equal(t, 17, n)
+		require.Equal(t, 21, n)
 	})
 	t.Run("bad --at", func(t *testing.T) {
 		code, _, errOut := runCLI(t, "rules", "explain", "--at", "tomorrow")
