@@ -84,3 +84,33 @@ func TestExplainPhases(t *testing.T) {
 		require.Equal(t, tc.want, names)
 	}
 }
+
+func TestQueryFilterLucene(t *testing.T) {
+	r := testRule("user")
+	r.Language, r.Query = "lucene", "event.outcome:success AND NOT user.name:svc_*"
+	r.Filters = []json.RawMessage{
+		json.RawMessage(`{"meta":{"negate":true},"query":{"wildcard":{"host.name":{"value":"lab-*","case_insensitive":true}}}}`),
+		json.RawMessage(`{"query":{"match_all":{}}}`),
+	}
+	var asked []string
+	fc := func(_ context.Context, _, fields []string) ([]kql.FieldSpec, error) {
+		asked = append(asked, fields...)
+		return nil, nil
+	}
+	q, err := QueryFilter(context.Background(), fc, r)
+	require.NoError(t, err)
+	require.Equal(t, []string{"host.name"}, asked, "a Lucene query's fields are Elasticsearch's business")
+	require.Equal(t, map[string]any{"bool": map[string]any{
+		"must": []any{map[string]any{"query_string": map[string]any{
+			"query": r.Query, "analyze_wildcard": true, "time_zone": "Zulu"}}},
+		"filter": []any{},
+		"should": []any{},
+		"must_not": []any{map[string]any{"wildcard": map[string]any{"host.name": map[string]any{
+			"value": "lab-*", "case_insensitive": true}}}},
+	}}, q)
+
+	r.Query = "  "
+	q, err = QueryFilter(context.Background(), nil, r)
+	require.NoError(t, err)
+	require.Empty(t, q["bool"].(map[string]any)["must"], "a blank Lucene query is match_all, which buildEsQuery drops")
+}

@@ -238,10 +238,10 @@ func (d *decoder) decodeRule(m map[string]any) *Rule {
 	d.via(m, "severity_mapping", &r.SeverityMapping, "a list of {field, operator, value, severity} entries")
 	d.via(m, "risk_score_mapping", &r.RiskScoreMapping, "a list of {field, operator, value, risk_score} entries")
 	d.via(m, "meta", &r.Meta, "an object")
-	d.problems = append(d.problems, checkRuleKeys(d.file, m)...)
 	if t, ok := m["type"].(string); ok && t != "" && t != TypeNewTerms {
 		return r // validation refuses the type; the rest would be noise
 	}
+	d.problems = append(d.problems, checkRuleKeys(d.file, m)...)
 	for _, k := range requiredKeys {
 		if k == "index" && r.DataViewID != "" {
 			continue // validation explains that the data view's patterns are needed

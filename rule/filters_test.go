@@ -30,6 +30,8 @@ func TestFilterClausesAsKibana(t *testing.T) {
 	}{
 		{"query filter", []string{`{"meta":{"negate":false,"disabled":false},"query":{"match_phrase":{"host.name":"h1"}}}`}, nil,
 			[]string{`{"match_phrase":{"host.name":"h1"}}`}, nil},
+		{"phrase filter as Kibana saves it", []string{`{"meta":{"alias":null,"negate":false,"disabled":false,"type":"phrase","key":"event.dataset","params":{"query":"okta.system"},"index":"dv"},"query":{"match_phrase":{"event.dataset":"okta.system"}},"$state":{"store":"appState"}}`}, nil,
+			[]string{`{"match_phrase":{"event.dataset":"okta.system"}}`}, nil},
 		{"no meta", []string{`{"query":{"term":{"a":1}}}`}, nil, []string{`{"term":{"a":1}}`}, nil},
 		{"negate goes to must_not", []string{`{"meta":{"negate":true},"query":{"wildcard":{"file.path":{"case_insensitive":true,"value":"?:\\Windows\\*"}}}}`}, nil,
 			nil, []string{`{"wildcard":{"file.path":{"case_insensitive":true,"value":"?:\\Windows\\*"}}}`}},

@@ -399,3 +399,27 @@ func TestUnknownTableAndNewTermsKeys(t *testing.T) {
 	require.ErrorContains(t, err, "metdata: unknown key; did you mean metadata? (a detection-rules file has [metadata], [rule] and [transform])")
 	require.ErrorContains(t, err, "new_terms.values: unknown key; did you mean value?")
 }
+
+func TestNDJSONRuleKeys(t *testing.T) {
+	src, err := os.ReadFile("testdata/good/kibana_export.ndjson")
+	require.NoError(t, err)
+	line := strings.SplitN(string(src), "\n", 2)[0]
+	require.Contains(t, line, `"timestamp_override":`)
+	bad := strings.Replace(line, `"timestamp_override":`, `"timestamp_overide":`, 1)
+	bad = strings.Replace(bad, `{`, `{"alert_suppression":{"group_by":["host.name"]},"threat_query":"x","flavour":1,`, 1)
+	p := filepath.Join(t.TempDir(), "export.ndjson")
+	require.NoError(t, os.WriteFile(p, []byte(bad+"\n"), 0o600))
+	_, err = Load([]string{p})
+	ps := problemsOf(t, err)
+	got := make([]string, len(ps))
+	for i, pr := range ps {
+		got[i] = pr.Field + ": " + pr.Reason
+		require.Equal(t, 1, pr.Line)
+	}
+	require.ElementsMatch(t, []string{
+		"alert_suppression: alert suppression is not supported; remove it (Kibana needs a Platinum licence for it)",
+		"flavour: unknown key",
+		"threat_query: indicator match parameters are not supported; esrule runs new_terms rules only",
+		"timestamp_overide: unknown key; did you mean timestamp_override?",
+	}, got)
+}
