@@ -19,8 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esquery"
-	"github.com/esrule/esrule/esquery/kql"
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/internal/ecsindex"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/rulecheck"
@@ -286,13 +285,8 @@ func TestIntegrationCorpus(t *testing.T) {
 				require.NotContains(t, p.Field, "index", p.String())
 			}
 
-			ex := &detect.Executor{
-				Searcher: esquery.NewRunner(c, esquery.RunnerConfig{}),
-				FieldCaps: func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-					return esquery.FieldCaps(ctx, c, indices, fields)
-				},
-				Logger: zerolog.Nop(),
-			}
+			ec := newEngine(t, engine.Config{}).Client()
+			ex := &detect.Executor{Searcher: ec, FieldCaps: ec.FieldCaps, Logger: zerolog.Nop()}
 			slot, err := detect.SlotAt(&rc, corpusSlot)
 			require.NoError(t, err)
 			require.Equal(t, corpusSlot, slot)
@@ -327,9 +321,7 @@ func TestIntegrationCorpusLoadsAndExplains(t *testing.T) {
 	rules, err := rule.Load([]string{"../rules", "testdata/detection-rules", "testdata/kibana"})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(rules), 25)
-	fc := func(ctx context.Context, indices, fields []string) ([]kql.FieldSpec, error) {
-		return esquery.FieldCaps(ctx, c, indices, fields)
-	}
+	var fc detect.FieldCapsFunc = newEngine(t, engine.Config{}).Client().FieldCaps
 	withFilters := 0
 	for _, r := range rules {
 		rc := *r
