@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,6 +98,23 @@ func TestIntegrationSecurity(t *testing.T) {
 		require.NotNil(t, m, r.stdout)
 		require.NotEqual(t, "0", m[1], "the run wrote alerts: %s", r.stdout)
 		require.GreaterOrEqual(t, countAlerts(t, es, suffix), 3)
+	})
+
+	t.Run("rules validate --es names the privilege the runner lacks", func(t *testing.T) {
+		secret := "secret-esrule-" + suffix
+		status, body := es.do(t, "", http.MethodPut, "/"+secret+"-1", nil)
+		require.Equal(t, http.StatusOK, status, string(body))
+		t.Cleanup(func() { es.do(t, "", http.MethodDelete, "/"+secret+"-1", nil) })
+		b, err := os.ReadFile(uniqueRuleFile(t))
+		require.NoError(t, err)
+		src := regexp.MustCompile(`(?m)^index = .*$`).ReplaceAllString(string(b),
+			fmt.Sprintf("index = [%q, %q]", source, secret+"-*"))
+		p := filepath.Join(t.TempDir(), "rule.toml")
+		require.NoError(t, os.WriteFile(p, []byte(src), 0o600))
+		r := runESRule(t, tlsEnv(runnerEnv), "rules", "validate", "--es", "--rules", p)
+		require.Equal(t, 2, r.code, r.stderr)
+		require.Contains(t, r.stdout, fmt.Sprintf(`index: index pattern "%s-*" matches no index this user can read: it lacks the read privilege on it`, secret))
+		require.Equal(t, 1, strings.Count(r.stdout, "\n"), "the readable index maps the rule's fields:\n%s", r.stdout)
 	})
 
 	t.Run("backfill with the runner credentials", func(t *testing.T) {

@@ -27,8 +27,9 @@ type Client interface {
 	HasPrivileges(ctx context.Context, patterns, privileges []string) (map[string][]string, error)
 }
 
-// SourcePrivileges are the index privileges esrule needs on source indices.
-var SourcePrivileges = []string{"read", "view_index_metadata"}
+// SourcePrivileges are the index privileges esrule needs on source indices
+// (deploy/roles/esrule-runner.json): read covers search and field caps.
+var SourcePrivileges = []string{"read"}
 
 // caps is a decoded _field_caps response.
 type caps struct {
