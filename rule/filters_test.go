@@ -155,3 +155,26 @@ func TestLucene(t *testing.T) {
 	require.Equal(t, []string{"event.dataset", "user.name", "process.*", "a.b"},
 		LuceneFields(`event.dataset:okta AND NOT (user.name:x OR "quoted c:d") +process.*:y -a.b:z _exists_:f`))
 }
+
+// FuzzFilterClauses: no filter object makes the translation panic, and an
+// accepted one translates to JSON Elasticsearch can read back.
+func FuzzFilterClauses(f *testing.F) {
+	for _, s := range []string{
+		`{"meta":{"negate":true},"query":{"wildcard":{"a":{"value":"x*"}}}}`,
+		`{"meta":{"type":"combined","relation":"OR","params":[{"query":{"term":{"a":1}}}]}}`,
+		`{"match":{"a":{"query":"true","type":"phrase"}}}`, `{"exists":{"field":"x"}}`, `{"meta":null}`, `[]`,
+	} {
+		f.Add(s)
+	}
+	fields := []kql.FieldSpec{{Name: "a", Type: "boolean", NestedPath: "n"}}
+	f.Fuzz(func(t *testing.T, s string) {
+		filter, mustNot, err := FilterClauses([]json.RawMessage{json.RawMessage(s)}, fields)
+		if err != nil {
+			return
+		}
+		if _, err := json.Marshal(append(filter, mustNot...)); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		_ = FilterFields([]json.RawMessage{json.RawMessage(s)})
+	})
+}
