@@ -65,10 +65,9 @@ var unsupportedRuleKeys = map[string]string{
 // Top-level tables of a detection-rules TOML file and keys of its
 // [rule.new_terms] table.
 var (
-	tomlTables        = []string{"metadata", "rule", "transform"}
-	tomlIgnoredTables = []string{"metadata", "transform"}
-	newTermsKeys      = []string{"field", "value", "history_window_start"}
-	historyEntryKeys  = []string{"field", "value"}
+	tomlTables       = []string{"metadata", "rule", "transform"}
+	newTermsKeys     = []string{"field", "value", "history_window_start"}
+	historyEntryKeys = []string{"field", "value"}
 )
 
 // checkRuleKeys reports every key of m that is neither read nor knowingly

@@ -6,7 +6,7 @@ func TestNearest(t *testing.T) {
 	known := []string{"timestamp_override", "timestamp_override_fallback_disabled", "interval", "index", "from", "to", "max_signals"}
 	for _, c := range []struct{ name, want string }{
 		{"timestamp_overide", "timestamp_override"},
-		{"timestmap_override", "timestamp_override"},
+		{"tiemstamp_override", "timestamp_override"},
 		{"intervall", "interval"},
 		{"Interval", "interval"},
 		{"indx", "index"},
