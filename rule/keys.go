@@ -42,24 +42,22 @@ var emptyOnlyRuleKeys = map[string]string{
 // unsupportedRuleKeys change what a rule detects; esrule refuses them by name
 // rather than run a different rule than the file describes.
 var unsupportedRuleKeys = map[string]string{
-	"alert_suppression":           "alert suppression is not supported; remove it (Kibana needs a Platinum licence for it)",
-	"threshold":                   "threshold belongs to threshold rules; esrule runs new_terms rules only",
-	"saved_id":                    "saved queries cannot be resolved without Kibana; put the query in query",
-	"threat_query":                "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"threat_index":                "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"threat_mapping":              "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"threat_filters":              "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"threat_indicator_path":       "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"threat_language":             "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"anomaly_threshold":           "machine learning parameters are not supported; esrule runs new_terms rules only",
-	"machine_learning_job_id":     "machine learning parameters are not supported; esrule runs new_terms rules only",
-	"event_category_override":     "EQL parameters are not supported; esrule runs new_terms rules only",
-	"tiebreaker_field":            "EQL parameters are not supported; esrule runs new_terms rules only",
-	"timestamp_field":             "EQL parameters are not supported; esrule runs new_terms rules only",
-	"items_per_search":            "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"concurrent_searches":         "indicator match parameters are not supported; esrule runs new_terms rules only",
-	"max_signals_per_execution":   "not a Kibana rule parameter; use max_signals",
-	"rule_name_override_template": "not a Kibana rule parameter; use rule_name_override",
+	"alert_suppression":       "alert suppression is not supported; remove it (Kibana needs a Platinum licence for it)",
+	"threshold":               "threshold belongs to threshold rules; esrule runs new_terms rules only",
+	"saved_id":                "saved queries cannot be resolved without Kibana; put the query in query",
+	"threat_query":            "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"threat_index":            "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"threat_mapping":          "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"threat_filters":          "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"threat_indicator_path":   "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"threat_language":         "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"anomaly_threshold":       "machine learning parameters are not supported; esrule runs new_terms rules only",
+	"machine_learning_job_id": "machine learning parameters are not supported; esrule runs new_terms rules only",
+	"event_category_override": "EQL parameters are not supported; esrule runs new_terms rules only",
+	"tiebreaker_field":        "EQL parameters are not supported; esrule runs new_terms rules only",
+	"timestamp_field":         "EQL parameters are not supported; esrule runs new_terms rules only",
+	"items_per_search":        "indicator match parameters are not supported; esrule runs new_terms rules only",
+	"concurrent_searches":     "indicator match parameters are not supported; esrule runs new_terms rules only",
 }
 
 // Top-level tables of a detection-rules TOML file and keys of its
@@ -72,7 +70,7 @@ var (
 
 // checkRuleKeys reports every key of m that is neither read nor knowingly
 // ignored: unsupported parameters by name, anything else as unknown with the
-// nearest known key. prefix is prepended to field names in problems.
+// nearest known key.
 func checkRuleKeys(file string, m map[string]any) []Problem {
 	var problems []Problem
 	for _, k := range sortedKeys(m) {
