@@ -37,7 +37,7 @@ type Rule struct {
 	// so a rule with one must also list the view's index patterns in Index.
 	DataViewID string `json:"data_view_id,omitempty"`
 	// Filters are Kibana filter objects (rare in shipped rules), kept as raw
-	// JSON; ParseFilters reads them and FilterClauses translates them.
+	// JSON; validation checks them and FilterClauses translates them.
 	Filters []json.RawMessage `json:"filters,omitempty"`
 
 	NewTermsFields     []string `json:"new_terms_fields"`
