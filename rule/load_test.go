@@ -423,3 +423,21 @@ func TestNDJSONRuleKeys(t *testing.T) {
 		"timestamp_overide: unknown key; did you mean timestamp_override?",
 	}, got)
 }
+
+func TestTOMLFieldLine(t *testing.T) {
+	src, err := os.ReadFile("../rules/windows/credential_access_lsass_memdump_handle_access.toml")
+	require.NoError(t, err)
+	lines := strings.Split(string(src), "\n")
+	for field, want := range map[string]string{
+		"index": "index = ", "query": "query = ", "timestamp_override": "timestamp_override = ",
+		"filters": "[[rule.filters]]", "new_terms_fields": "value = [", "nothing": "",
+	} {
+		got := TOMLFieldLine(src, field)
+		if want == "" {
+			require.Zero(t, got, field)
+			continue
+		}
+		require.Positive(t, got, field)
+		require.True(t, strings.HasPrefix(lines[got-1], want), "%s: line %d is %q", field, got, lines[got-1])
+	}
+}

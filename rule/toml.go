@@ -229,3 +229,18 @@ func queryLine(src string, keyLine int, query string, offset int) int {
 	}
 	return start + strings.Count(string(runes[:offset]), "\n")
 }
+
+// TOMLFieldLine returns the line of a detection-rules file src where the
+// rule parameter field (a Kibana name such as "new_terms_fields" or
+// "filters") is set, or 0 when it is not found.
+func TOMLFieldLine(src []byte, field string) int {
+	lines := tomlKeyLines(string(src))
+	if l, ok := lines[tomlPath(baseField(field))]; ok {
+		return l
+	}
+	switch baseField(field) {
+	case "new_terms_fields", "history_window_start":
+		return lines["rule.new_terms"]
+	}
+	return 0
+}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -23,9 +26,27 @@ func checkRules(ctx context.Context, c esapi.Transport, rules []*rule.Rule) ([]r
 		if err != nil {
 			return all, err
 		}
+		withTOMLLines(ps)
 		all = append(all, ps...)
 	}
 	return all, nil
+}
+
+// withTOMLLines points problems in detection-rules files at the line that
+// sets the parameter concerned.
+func withTOMLLines(ps []rule.Problem) {
+	srcs := map[string][]byte{}
+	for i, p := range ps {
+		if p.Line != 0 || !strings.EqualFold(filepath.Ext(p.File), ".toml") {
+			continue
+		}
+		src, ok := srcs[p.File]
+		if !ok {
+			src, _ = os.ReadFile(p.File) // loaded a moment ago; no line if it is gone
+			srcs[p.File] = src
+		}
+		ps[i].Line = rule.TOMLFieldLine(src, p.Field)
+	}
 }
 
 // warnRuleProblems is the start-up check of serve and run: every problem
