@@ -64,6 +64,9 @@ type fileAction struct {
 // files, never their values. The returned Config has no Aliases, Owner,
 // Clock or Logger yet.
 func ParseConfig(data []byte, sec Secrets) (Config, error) {
+	if err := checkFileBounds(data); err != nil {
+		return Config{}, err
+	}
 	var f fileConfig
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {

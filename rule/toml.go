@@ -7,12 +7,17 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/esrule/esrule/internal/inputbound"
 )
 
 // parseTOML reads one Elastic detection-rules TOML file: [metadata], [rule],
 // [rule.new_terms] with field = "new_terms_fields" and value = [...], and
 // [[rule.new_terms.history_window_start]] with field = "history_window_start".
 func parseTOML(file string, src []byte) ([]*Rule, []Problem) {
+	if p, deep := tooDeep(file, src); deep {
+		return nil, []Problem{p}
+	}
 	var doc map[string]any
 	if _, err := toml.Decode(string(src), &doc); err != nil {
 		p := Problem{File: file, Reason: "invalid TOML: " + err.Error()}
@@ -66,6 +71,17 @@ func parseTOML(file string, src []byte) ([]*Rule, []Problem) {
 		}
 	}
 	return []*Rule{r}, problems
+}
+
+// tooDeep reports a file beyond inputbound.DefaultTOMLLimits (nesting depth,
+// number of items), which is refused before decoding: the decoder's memory
+// grows with the square of the depth.
+func tooDeep(file string, src []byte) (Problem, bool) {
+	var le *inputbound.LimitError
+	if err := inputbound.CheckTOML(src, inputbound.DefaultTOMLLimits); errors.As(err, &le) {
+		return Problem{File: file, Line: le.Line, Reason: "TOML " + le.Reason + ": refused before decoding"}, true
+	}
+	return Problem{}, false
 }
 
 // flattenNewTerms returns a copy of the [rule] table in Kibana's flat shape:

@@ -65,7 +65,11 @@ func (c *esFileConfig) urls() string {
 // readConfigFile decodes path strictly: unknown keys are errors.
 func readConfigFile(path string) (*configFile, error) {
 	var cf configFile
-	md, err := toml.DecodeFile(path, &cf)
+	data, err := readTOMLFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	md, err := toml.Decode(string(data), &cf)
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}

@@ -27,7 +27,7 @@ func (o *notifyFlags) loadActions() (notify.Config, error) {
 	if o.actionsFile == "" {
 		return notify.Config{}, nil
 	}
-	data, err := os.ReadFile(o.actionsFile)
+	data, err := readTOMLFile(o.actionsFile)
 	if err != nil {
 		return notify.Config{}, usagef("--actions: %w", err)
 	}
