@@ -107,7 +107,7 @@ func writeAlertRowsJSON(w io.Writer, rows []alerts.Listed) error {
 // writeAlertTable prints the alerts as aligned columns, then how many were shown.
 func writeAlertTable(w io.Writer, l alerts.Listing, q alerts.ListQuery) error {
 	rows, total := l.Alerts, l.Total
-	where := q.Alias
+	where := printable(q.Alias)
 	if !q.Since.IsZero() {
 		where += " since " + q.Since.UTC().Format(time.RFC3339)
 	}
@@ -144,7 +144,7 @@ func asLabel(number, org string) string {
 // shortID is the first 12 characters of an alert _id, enough to tell alerts
 // apart (use --format json for the full one).
 func shortID(id string) string {
-	if len(id) > 12 {
+	if len(id) > 12 && !needsEscape(id[:12]) {
 		return id[:12]
 	}
 	return cell(id, 12)
@@ -161,7 +161,7 @@ func shortTime(s string) string {
 
 // cell makes s fit a table cell: one line, at most n characters, "-" when empty.
 func cell(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = printable(strings.Join(strings.Fields(s), " "))
 	if s == "" {
 		return "-"
 	}
