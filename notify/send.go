@@ -82,7 +82,7 @@ func post(ctx context.Context, client *http.Client, a Action, alertID string, bo
 		return transportError(ctx, err, a.Timeout)
 	}
 	defer res.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+	snippet := readSnippet(res.Body, secretsOf(a))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		return nil
@@ -92,8 +92,25 @@ func post(ctx context.Context, client *http.Client, a Action, alertID string, bo
 		Status:     code,
 		Retryable:  code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500,
 		RetryAfter: retryAfter(res.Header.Get("Retry-After"), now),
-		Reason:     strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")),
+		Reason:     snippet,
 	}
+}
+
+// snippetLen is how much of an error answer is kept.
+const snippetLen = 512
+
+// readSnippet returns the start of an error answer with the action's
+// secrets redacted (a receiver may echo the request headers): it reads
+// enough beyond snippetLen to see a secret that starts within it whole,
+// redacts, then cuts.
+func readSnippet(body io.Reader, secrets []string) string {
+	extra := min(maxEncodedLen(secrets), 1<<20)
+	b, _ := io.ReadAll(io.LimitReader(body, int64(snippetLen+extra)))
+	text := redact(strings.ToValidUTF8(string(b), "?"), secrets)
+	if len(text) > snippetLen {
+		text = strings.ToValidUTF8(text[:snippetLen], "")
+	}
+	return strings.TrimSpace(text)
 }
 
 // transportError describes a request without response, without the URL
