@@ -85,6 +85,9 @@ func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := preflight(ctx, c, AlertsAlias(space)); err != nil {
+		return nil, err
+	}
 	in := installer{c: c, dryRun: o.DryRun}
 	var report Report
 	if o.Target == TargetKibana {

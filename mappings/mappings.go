@@ -57,5 +57,5 @@ func ValidateSpace(space string) error {
 	if !spacePattern.MatchString(space) {
 		return fmt.Errorf("space %q: want 1 to 200 characters of a-z, 0-9, _ and -", space)
 	}
-	return nil
+	return validateSpaceNames(space)
 }

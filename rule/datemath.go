@@ -95,14 +95,17 @@ func parseDateMathOps(s string) ([]DateMathOp, error) {
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
 			}
-			if j > i {
-				n, err := strconv.Atoi(s[i:j])
-				if err != nil {
-					return nil, fmt.Errorf("amount %q: %w", s[i:j], err)
-				}
-				amount = n
-			}
+			digits := s[i:j]
 			i = j
+			if digits != "" {
+				unit := matchUnit(s[i:])
+				n, err := strconv.ParseInt(digits, 10, 64)
+				if unit != "" && (err != nil || n > maxDateMathAmount(unit)) {
+					return nil, fmt.Errorf("amount %s%s is out of range: one step may move at most %d years (%d%s)",
+						digits, unit, maxDateMathYears, maxDateMathAmount(unit), unit)
+				}
+				amount = int(n)
+			}
 		}
 		unit := matchUnit(s[i:])
 		if unit == "" {

@@ -90,6 +90,12 @@ func (d *decoder) integer(m map[string]any, key string) (int, bool) {
 	}
 	n, ok := asInt(v)
 	if !ok {
+		if big, isInt := outOfRangeInt(v); isInt {
+			d.bad[key] = true
+			d.problems = append(d.problems, Problem{File: d.file, Field: key, Reason: fmt.Sprintf(
+				"%s is out of range: Kibana's rule schema takes integers from %d to %d", big, math.MinInt32, math.MaxInt32)})
+			return 0, false
+		}
 		d.wrong(key, "an integer", v)
 		return 0, false
 	}

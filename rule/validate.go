@@ -66,8 +66,10 @@ func (r *Rule) validate() ([]Problem, int) {
 	if r.BuildingBlockType != "" && r.BuildingBlockType != "default" {
 		v.add("building_block_type", "want \"default\" or nothing, got %q", r.BuildingBlockType)
 	}
-	if r.Space != "" && !spaceIDPattern.MatchString(r.Space) {
-		v.add("space", "%q is not a Kibana space id (lowercase letters, digits, _ and -)", r.Space)
+	if r.Space != "" {
+		if err := validateSpace(r.Space); err != nil {
+			v.add("space", "%v", err)
+		}
 	}
 	for i, e := range r.ExceptionsList {
 		v.add(fmt.Sprintf("exceptions_list[%d]", i),
@@ -137,8 +139,8 @@ func (v *validator) index(index []string) {
 		return
 	}
 	for i, p := range index {
-		if strings.TrimSpace(p) == "" {
-			v.add(fmt.Sprintf("index[%d]", i), "is empty")
+		if err := ValidateIndexPattern(p); err != nil {
+			v.add(fmt.Sprintf("index[%d]", i), "%v", err)
 		}
 	}
 }
@@ -158,6 +160,8 @@ func (v *validator) newTermsFields(fields []string) {
 			v.add(fmt.Sprintf("new_terms_fields[%d]", i), "is empty")
 		case seen[f]:
 			v.add(fmt.Sprintf("new_terms_fields[%d]", i), "%q is listed twice; fields must be unique", f)
+		case newTermsFieldProblem(f) != "":
+			v.add(fmt.Sprintf("new_terms_fields[%d]", i), "%s", newTermsFieldProblem(f))
 		}
 		seen[f] = true
 	}
@@ -176,13 +180,29 @@ func (v *validator) windows(r *Rule) {
 	if _, err := ParseInterval(orDefault(r.Interval, DefaultInterval)); err != nil {
 		v.add("interval", "%v", err)
 	}
+	// The window as the executor computes it (detect.WindowAt): from and
+	// to relative to the slot, the history start relative to to.
 	now := validationReferenceTime
-	if historyOK && fromOK && !history.At(now).Before(from.At(now)) {
+	fromOK = fromOK && v.windowTime("from", from.At(now))
+	toOK = toOK && v.windowTime("to", to.At(now))
+	if historyOK && toOK {
+		historyOK = v.windowTime("history_window_start", history.At(to.At(now)))
+	}
+	if historyOK && fromOK && toOK && !history.At(to.At(now)).Before(from.At(now)) {
 		v.add("history_window_start", "%s", historyWindowMessage)
 	}
 	if fromOK && toOK && !from.At(now).Before(to.At(now)) {
 		v.add("from", "%q must be earlier than to %q", orDefault(r.From, DefaultFrom), orDefault(r.To, DefaultTo))
 	}
+}
+
+// windowTime reports a window bound outside the years 1 to 9999.
+func (v *validator) windowTime(field string, t time.Time) bool {
+	if err := checkWindowTime(t); err != nil {
+		v.add(field, "%v", err)
+		return false
+	}
+	return true
 }
 
 func (v *validator) dateMath(field, s string) (DateMath, bool) {

@@ -52,8 +52,9 @@ func writeRulesTable(w io.Writer, rules []*rule.Rule) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tINDICES\tFIELDS\tHISTORY\tINTERVAL")
 	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.SavedObjectID(), r.Name, r.Type,
-			strings.Join(r.Index, ","), strings.Join(r.NewTermsFields, ","), r.HistoryWindowStart, r.Interval)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(r.SavedObjectID()), printable(r.Name), printable(r.Type),
+			printable(strings.Join(r.Index, ",")), printable(strings.Join(r.NewTermsFields, ",")),
+			printable(r.HistoryWindowStart), printable(r.Interval))
 	}
 	return tw.Flush()
 }
@@ -83,7 +84,7 @@ that cannot be aggregated and timestamp overrides that are not dates.`,
 			var ve *rule.ValidationError
 			if errors.As(err, &ve) {
 				for _, p := range ve.Problems {
-					fmt.Fprintln(out, p.String())
+					fmt.Fprintln(out, printable(p.String()))
 				}
 				return usagef("%d rule problem(s) found", len(ve.Problems))
 			}
@@ -105,7 +106,7 @@ that cannot be aggregated and timestamp overrides that are not dates.`,
 				}
 				ps, err := checkRules(cmd.Context(), c, selected)
 				for _, p := range ps {
-					fmt.Fprintln(out, p.String())
+					fmt.Fprintln(out, printable(p.String()))
 				}
 				if err != nil {
 					return err
