@@ -27,7 +27,7 @@ func FieldCaps(ctx context.Context, t esapi.Transport, indices, fields []string)
 	}
 	yes := true
 	r, err := Call(ctx, t, esapi.FieldCapsRequest{
-		Index: indices, Fields: fields, IgnoreUnavailable: &yes, AllowNoIndices: &yes,
+		Index: PathIndices(indices), Fields: fields, IgnoreUnavailable: &yes, AllowNoIndices: &yes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("field caps of %s: %w", strings.Join(indices, ","), err)

@@ -44,7 +44,7 @@ func (c *Client) Search(ctx context.Context, indices []string, body []byte, filt
 func Search(ctx context.Context, t esapi.Transport, indices []string, body []byte, filterPath []string) (esquery.Response, error) {
 	yes, no := true, false
 	req := esapi.SearchRequest{
-		Index:                     indices,
+		Index:                     PathIndices(indices),
 		Body:                      bytes.NewReader(body),
 		IgnoreUnavailable:         &yes,
 		AllowNoIndices:            &yes,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -114,8 +115,8 @@ func TestAlertsTableEscapes(t *testing.T) {
 		"as":{"number":1,"organization":{"name":` + mustJSON(t, hostileText) + `}}}}}`
 	f := &fakeES{status: 200, body: searchResponse(1, hit)}
 	var out bytes.Buffer
-	q := alertsQuery{alias: "esrule-alerts-default", limit: 100}
-	require.NoError(t, listAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 100}
+	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
 	requireNoControl(t, out.String())
 	require.Contains(t, out.String(), `evil\x1b]0;`)
 }

@@ -1,4 +1,4 @@
-package esquery
+package esclient
 
 import "net/url"
 

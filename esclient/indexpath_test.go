@@ -1,4 +1,4 @@
-package esquery
+package esclient
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRunnerEscapesIndexPatterns sends hostile index patterns (which rule
+// TestSearchEscapesIndexPatterns sends hostile index patterns (which rule
 // validation refuses; this is the second line) as one path segment each.
-func TestRunnerEscapesIndexPatterns(t *testing.T) {
+func TestSearchEscapesIndexPatterns(t *testing.T) {
 	cases := map[string]string{
 		"secret-hr/_cache/clear#": "/secret-hr%2F_cache%2Fclear%23/_search",
 		"a?b=c":                   "/a%3Fb=c/_search",
@@ -18,8 +18,8 @@ func TestRunnerEscapesIndexPatterns(t *testing.T) {
 		"logs-*,-logs-debug*":     "/logs-%2A%2C-logs-debug%2A/_search",
 	}
 	for index, want := range cases {
-		r, ft := newTestRunner(t, RunnerConfig{}, fakeResponse{200, okBody, nil})
-		_, err := r.Search(context.Background(), []string{index}, []byte(`{"size":0}`))
+		c, ft := newTestRunner(t, Config{}, fakeResponse{200, okBody, nil})
+		_, err := c.Search(context.Background(), []string{index}, []byte(`{"size":0}`), nil)
 		require.NoError(t, err)
 		req := ft.requests[0]
 		require.Equal(t, want, req.URL.EscapedPath(), index)
