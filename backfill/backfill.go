@@ -194,6 +194,11 @@ func execute(ctx context.Context, d Deps, r *rule.Rule, o Options, s *Summary) e
 	if g.len() == 0 {
 		return b.checkpoint(ctx, 0)
 	}
+	if d.Executor.CheckRead != nil { // the fast path searches without the executor
+		if err := d.Executor.CheckRead(ctx, r.Index); err != nil {
+			return fmt.Errorf("backfill rule %s: %w", r.RuleID, err)
+		}
+	}
 	if err := b.coverage(ctx); err != nil {
 		return fmt.Errorf("backfill rule %s: %w", r.RuleID, err)
 	}

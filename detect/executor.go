@@ -79,6 +79,11 @@ type Executor struct {
 	Searcher  Searcher
 	Alerts    AlertStore
 	FieldCaps FieldCapsFunc // nil: untyped KQL
+	// CheckRead, when set, is asked before the first search of an execution
+	// whether the credential may read the rule's indices
+	// (privileges.Checker.CheckRead): searches ignore unavailable indices,
+	// which hides a 403.
+	CheckRead func(ctx context.Context, indices []string) error
 	Logger    zerolog.Logger
 	// Clock gives the alert write time and measures durations; nil uses the
 	// slot time (and reports zero durations).
@@ -242,6 +247,11 @@ func (x *execution) search(ctx context.Context, phase string, body []byte) (esqu
 }
 
 func (x *execution) run(ctx context.Context) error {
+	if x.e.CheckRead != nil {
+		if err := x.e.CheckRead(ctx, x.r.Index); err != nil {
+			return fmt.Errorf("rule %s: %w", x.r.RuleID, err)
+		}
+	}
 	if !x.cfg.SkipCoverage {
 		c, err := x.coverage(ctx)
 		if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/notify"
+	"github.com/esrule/esrule/privileges"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
 	"github.com/esrule/esrule/state"
@@ -90,6 +91,8 @@ type Engine struct {
 	cfg    Config
 	client *esclient.Client
 	store  *state.Store
+	// access checks the read privileges on a rule's indices once per list.
+	access *privileges.Checker
 
 	mu        sync.Mutex
 	executors map[string]*detect.Executor
@@ -131,7 +134,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cfg: cfg, client: c, store: state.NewStore(c, cfg.StateIndex),
+		cfg: cfg, client: c, store: state.NewStore(c, cfg.StateIndex), access: privileges.NewChecker(c),
 		executors: map[string]*detect.Executor{},
 	}, nil
 }
@@ -169,6 +172,7 @@ func (e *Engine) newExecutor(space, refresh string, log zerolog.Logger) *detect.
 		Searcher:      e.client,
 		Alerts:        store,
 		FieldCaps:     e.client.FieldCaps,
+		CheckRead:     e.access.CheckRead,
 		Logger:        log,
 		Clock:         e.cfg.Clock,
 		KibanaVersion: e.kibanaVersion(),
