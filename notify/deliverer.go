@@ -74,7 +74,7 @@ func (d *Deliverer) RunOnce(ctx context.Context) error {
 		return nil
 	}
 	if err := EnsureMapping(ctx, d.store.es, d.cfg.Aliases); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrStateNotRecorded, err)
 	}
 	var err error
 	for i, w := range d.workers {
@@ -145,6 +145,7 @@ type worker struct {
 	pausedUntil time.Time
 	failures    int // consecutive retryable failures
 	crashed     bool
+	stateErrs   []error // delivery states this round could not write
 }
 
 func (w *worker) run(ctx context.Context) error {
@@ -154,7 +155,10 @@ func (w *worker) run(ctx context.Context) error {
 		if errors.Is(err, errCrashed) {
 			return fmt.Errorf("action %s: %w", w.a.Name, err)
 		}
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case errors.Is(err, ErrStateNotRecorded):
+			// logged per alert by stateFailed, counted in esrule_notify_state_errors_total
+		case err != nil && ctx.Err() == nil:
 			w.log.Warn().Err(err).Msg("notification round incomplete; will retry")
 		}
 		wait := w.d.cfg.Interval

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -41,4 +42,28 @@ func IndicesWithoutMapping(ctx context.Context, c esapi.Transport, alias string)
 	}
 	sort.Strings(missing)
 	return missing, nil
+}
+
+// mappingMissing reports whether an index behind aliases lacks a mapping
+// of Field (GET _mapping/field, allowed by view_index_metadata).
+func mappingMissing(ctx context.Context, c esapi.Transport, aliases []string) (bool, error) {
+	t := true
+	b, err := call(ctx, c, esapi.IndicesGetFieldMappingRequest{
+		Index: aliases, Fields: []string{Field}, IgnoreUnavailable: &t, AllowNoIndices: &t,
+	}, "read the esrule.notify mapping of "+strings.Join(aliases, ","))
+	if err != nil {
+		return false, err
+	}
+	var res map[string]struct {
+		Mappings map[string]json.RawMessage `json:"mappings"`
+	}
+	if err := decode(b, &res); err != nil {
+		return false, err
+	}
+	for _, ix := range res {
+		if _, ok := ix.Mappings[Field]; !ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }

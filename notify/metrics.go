@@ -4,10 +4,11 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics are the notification metrics, all labelled by action:
 // esrule_notify_sent_total, esrule_notify_failed_total,
-// esrule_notify_retryable_errors_total, esrule_notify_pending and
-// esrule_notify_request_duration_seconds.
+// esrule_notify_retryable_errors_total, esrule_notify_pending,
+// esrule_notify_request_duration_seconds and esrule_notify_state_errors_total.
 type Metrics struct {
 	sent, failed, retries *prometheus.CounterVec
+	stateErrors           *prometheus.CounterVec
 	pending               *prometheus.GaugeVec
 	requestSeconds        *prometheus.HistogramVec
 }
@@ -32,6 +33,10 @@ func NewMetrics() *Metrics {
 			Name: "esrule_notify_pending",
 			Help: "Alerts the action applies to and has neither sent nor given up on, at the last search.",
 		}, []string{"action"}),
+		stateErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_notify_state_errors_total",
+			Help: "Claims and delivery results that could not be written to the alert (e.g. 403: the role lacks the index privilege on the alerts indices), by action.",
+		}, []string{"action"}),
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "esrule_notify_request_duration_seconds",
 			Help:    "Duration of notification requests, by action.",
@@ -42,7 +47,7 @@ func NewMetrics() *Metrics {
 
 // Collectors returns the metrics for the caller's registry.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pending, m.requestSeconds}
+	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pending, m.requestSeconds, m.stateErrors}
 }
 
 // initAction creates the series of action with zero values.
@@ -51,4 +56,5 @@ func (m *Metrics) initAction(action string) {
 	m.failed.WithLabelValues(action)
 	m.retries.WithLabelValues(action)
 	m.pending.WithLabelValues(action)
+	m.stateErrors.WithLabelValues(action)
 }

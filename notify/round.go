@@ -20,6 +20,7 @@ func (w *worker) round(ctx context.Context, refresh bool) error {
 	if w.pause() > 0 {
 		return nil
 	}
+	w.resetStateErrors()
 	if refresh {
 		if err := w.d.store.refresh(ctx); err != nil {
 			w.log.Debug().Err(err).Msg("refresh before delivery")
@@ -62,6 +63,9 @@ func (w *worker) round(ctx context.Context, refresh bool) error {
 	wg.Wait()
 	if w.isCrashed() {
 		return errCrashed
+	}
+	if err := w.stateErrors(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
@@ -136,7 +140,7 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if err := w.record(rctx, c, v, ds); err != nil {
-		log.Warn().Err(err).Str("status", ds.Status).Msg("cannot record delivery; the alert may be sent again")
+		w.stateFailed(err, log.With().Str("status", ds.Status).Logger(), "cannot record delivery; the alert may be sent again")
 	}
 }
 
@@ -158,7 +162,7 @@ func (w *worker) claim(ctx context.Context, c candidate) (deliveryState, version
 			return ds, nv, true
 		}
 		if !errors.Is(err, errConflict) {
-			w.log.Warn().Err(err).Str("alert_id", c.id).Msg("cannot claim alert; will retry")
+			w.stateFailed(err, w.log.With().Str("alert_id", c.id).Logger(), "cannot claim alert: nothing sent")
 			return deliveryState{}, version{}, false
 		}
 		if st, v, err = w.d.store.get(ctx, c.index, c.id); err != nil {

@@ -38,11 +38,17 @@ type store struct {
 
 // EnsureMapping adds the mapping of esrule.notify (flattened) to the indices
 // behind aliases; it changes nothing when it is there already. Deliverer.Run
-// calls it; the alerts template should carry the same mapping.
+// calls it; the alerts template carries the same mapping, so it first reads
+// the field's mapping (view_index_metadata) and writes only when an index
+// lacks it (which needs the manage privilege the runner role does not have).
 func EnsureMapping(ctx context.Context, c esapi.Transport, aliases []string) error {
+	missing, err := mappingMissing(ctx, c, aliases)
+	if err != nil || !missing {
+		return err
+	}
 	body, _ := json.Marshal(map[string]any{"properties": Mapping})
 	t := true
-	_, err := call(ctx, c, esapi.IndicesPutMappingRequest{
+	_, err = call(ctx, c, esapi.IndicesPutMappingRequest{
 		Index: aliases, Body: bytes.NewReader(body), IgnoreUnavailable: &t, AllowNoIndices: &t,
 	}, "add the esrule.notify mapping to "+strings.Join(aliases, ","))
 	return err

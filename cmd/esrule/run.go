@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/notify"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
 )
@@ -279,8 +281,15 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 		}
 		ev.Msg("tick done")
 	}
+	var notifyErr error
 	if derr := e.DeliverOnce(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces); derr != nil {
-		log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
+		if errors.Is(derr, notify.ErrStateNotRecorded) {
+			// The alerts cannot carry their delivery state: fail loudly (exit 1).
+			log.Error().Err(derr).Msg("notification delivery state not recorded: check the index privilege on the alerts indices")
+			notifyErr = derr
+		} else {
+			log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
+		}
 	}
 	if err != nil {
 		failed := 0
@@ -289,9 +298,9 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 				failed++
 			}
 		}
-		return fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err)
+		return errors.Join(fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err), notifyErr)
 	}
-	return writeErr
+	return errors.Join(writeErr, notifyErr)
 }
 
 // newJSONEncoder writes JSON lines without HTML escaping.
