@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"github.com/rs/zerolog"
 
 	"github.com/esrule/esrule/esclient"
 )
@@ -23,11 +24,12 @@ func Mux(ready *Readiness, metrics http.Handler) *http.ServeMux {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready.Check(r.Context()); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		ok, text := ready.Answer(r.Context())
+		if !ok {
+			http.Error(w, text, http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ready")
+		fmt.Fprintln(w, text)
 	})
 	mux.Handle("GET /metrics", metrics)
 	return mux
@@ -42,11 +44,20 @@ type Readiness struct {
 	mu         sync.Mutex
 	installed  bool
 	installErr error
+
+	log zerolog.Logger   // not-ready causes, when they change
+	now func() time.Time // age of the cached answer
+
+	cacheMu   sync.Mutex // one check at a time (Answer)
+	checked   bool
+	checkedAt time.Time
+	lastErr   error
 }
 
-// NewReadiness returns the readiness of a process with rules rules over t.
-func NewReadiness(t esapi.Transport, rules int) *Readiness {
-	return &Readiness{t: t, rules: rules}
+// NewReadiness returns the readiness of a process with rules rules over t;
+// Answer logs to log and ages its cached check with now.
+func NewReadiness(t esapi.Transport, rules int, log zerolog.Logger, now func() time.Time) *Readiness {
+	return &Readiness{t: t, rules: rules, log: log, now: now}
 }
 
 // SetInstalled records the outcome of the last attempt to install the indices.

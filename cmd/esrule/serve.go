@@ -143,14 +143,14 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 		return asUsage(err)
 	}
 
-	ready := endpoints.NewReadiness(e.Client(), len(rules))
+	ready := endpoints.NewReadiness(e.Client(), len(rules), log, time.Now)
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usagef("--listen %s: %w", o.listen, err)
 	}
-	srv := &http.Server{Handler: endpoints.Mux(ready, m.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	srv := endpoints.NewServer(endpoints.Mux(ready, m.Handler()))
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(endpoints.LimitListener(ln, endpoints.MaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Msg("http server stopped")
 		}
 	}()
