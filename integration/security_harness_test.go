@@ -48,6 +48,9 @@ type secureES struct {
 	// (<instance>/config/certs/ca.crt, as scripts/elasticsearch.sh lays it out).
 	configDir string
 	super     *elasticsearch.Client
+	// extraRoles are role bodies (JSON) provisioned by provisionFileRealm
+	// under their name instead of a file of deploy/roles/.
+	extraRoles map[string]string
 }
 
 // requireSecureES returns the secured Elasticsearch. In CI (CI=true) a
@@ -144,7 +147,10 @@ func (s *secureES) provisionFileRealm(t *testing.T, roles []string, users []file
 	}
 	var rolesYML strings.Builder
 	for _, name := range roles {
-		b, err := os.ReadFile(filepath.Join("..", "deploy", "roles", name+".json"))
+		b, err := []byte(s.extraRoles[name]), error(nil)
+		if s.extraRoles[name] == "" {
+			b, err = os.ReadFile(filepath.Join("..", "deploy", "roles", name+".json"))
+		}
 		require.NoError(t, err)
 		var compact bytes.Buffer
 		require.NoError(t, json.Compact(&compact, b))
