@@ -2,7 +2,8 @@
 # scripts/test.sh: the full test of esrule, as CI runs it (`make test`, .ci/run).
 #
 # Steps: gofmt, go vet (plain and with the integration tag), golangci-lint (.golangci.yml;
-# the pinned version is installed with go install when missing), unit tests, a check of
+# the pinned version is installed with go install when missing), unit tests, govulncheck
+# against a database built locally from golang.org/x/vulndb (scripts/vulncheck.sh), a check of
 # docker-compose.yml, a schema validation of deploy/kubernetes (scripts/validate-manifests.sh:
 # Kubernetes 1.29 and the newest its validator knows), then the integration tests against a
 # real Elasticsearch of each pinned
@@ -233,6 +234,7 @@ step "go vet" go vet ./...
 step "go vet -tags integration" go vet -tags integration ./...
 step "golangci-lint" golangci_lint
 step "unit tests" go test ./...
+step "govulncheck (local database)" scripts/vulncheck.sh
 step "docker-compose.yml" compose_check
 step "kubernetes manifests" scripts/validate-manifests.sh
 for name in "${instances[@]}"; do
