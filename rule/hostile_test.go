@@ -88,7 +88,9 @@ func hostileTOML() map[string]string {
 		n := (MaxFileSize - len(prefix) - len(suffix)) / len(unit)
 		return prefix + strings.Repeat(unit, n) + suffix
 	}
-	nested := func(open, close string, n int) string { return strings.Repeat(open, n) + "1" + strings.Repeat(close, n) }
+	nested := func(open, close string, n int) string {
+		return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+	}
 	return map[string]string{
 		"inline tables 32 KB": "[rule]\nx = " + nested("{a=", "}", 8000) + "\n",
 		"inline tables 1 MB":  "[rule]\nx = " + nested("{a=", "}", MaxFileSize/5) + "\n",
