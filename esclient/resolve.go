@@ -85,6 +85,11 @@ func Resolve(in Inputs) (Config, error) {
 			return s, fmt.Errorf("%s: %w", in.Fingerprint.From, err)
 		}
 		s.Fingerprint = b
+		if len(s.CAPEM) > 0 { // the fingerprint picks the CA of the file to trust
+			if s.CAPEM, err = pinnedCAs(s.CAPEM, b); err != nil {
+				return s, fmt.Errorf("%s and %s: %w (the fingerprint pins the CA whose PEM the file holds)", in.Fingerprint.From, in.CA.From, err)
+			}
+		}
 	}
 	return s, nil
 }

@@ -2,7 +2,6 @@ package esclient
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -48,20 +47,16 @@ func tlsTransport(cfg Config) (*http.Transport, string) {
 	case cfg.InsecureSkipVerify:
 		tc.InsecureSkipVerify = true
 		mode = "unverified (--insecure-skip-verify)"
+	case len(cfg.Fingerprint) > 0 && len(cfg.CAPEM) > 0:
+		// The CA of the CA file with the fingerprint (Resolve kept only it)
+		// is the only root of an ordinary verification (see pin.go).
+		mode = "CA from " + cfg.CASource + " pinned by fingerprint"
 	case len(cfg.Fingerprint) > 0:
-		// Pinning replaces chain verification, like Elastic's ca_trusted_fingerprint:
-		// the connection is trusted when a certificate of the chain has the fingerprint.
-		want := cfg.Fingerprint
+		// The leaf, or a certificate of the chain the leaf verifies up to
+		// (see pin.go); the chain check is done by verifyPinned.
 		tc.InsecureSkipVerify = true
-		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			for _, cert := range cs.PeerCertificates {
-				sum := sha256.Sum256(cert.Raw)
-				if string(sum[:]) == string(want) {
-					return nil
-				}
-			}
-			return errFingerprintMismatch
-		}
+		tc.VerifyConnection = verifyPinned(cfg.Fingerprint, cfg.Clock, "")
+		tr.DialTLSContext = pinnedDialer(tc, cfg.Fingerprint, cfg.Clock)
 		mode = "pinned fingerprint"
 	}
 	tr.TLSClientConfig = tc
@@ -73,16 +68,19 @@ func tlsTransport(cfg Config) (*http.Transport, string) {
 func (c *Client) tlsError(err error, req *http.Request) *connError {
 	host := req.URL.Scheme + "://" + req.URL.Host
 	var (
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		record   tls.RecordHeaderError
+		unknown   x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		record    tls.RecordHeaderError
+		notPinned *errChainNotPinned
 	)
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return nil
 	case errors.Is(err, errFingerprintMismatch):
-		return &connError{msg: fmt.Sprintf("TLS: no certificate presented by %s matches the pinned fingerprint (check ELASTICSEARCH_CA_FINGERPRINT or --es-ca-fingerprint)", host)}
+		return &connError{msg: fmt.Sprintf("TLS: no certificate presented by %s matches the pinned fingerprint (%s)", host, pinHint)}
+	case errors.As(err, &notPinned):
+		return &connError{msg: pinChainMessage(host, notPinned)}
 	case errors.As(err, &unknown):
 		hint := "set ELASTICSEARCH_CA_CERT or --es-ca-cert to the PEM file of the CA that signed Elasticsearch's certificate, or pin it with ELASTICSEARCH_CA_FINGERPRINT"
 		if c.cfg.CASource != "" {

@@ -261,7 +261,7 @@ func TestESClientTLS(t *testing.T) {
 		clearESEnv(t)
 		o := &esOptions{urls: []string{srv.URL}, caFingerprint: strings.Repeat("ab", 32), logger: logger}
 		err := health(t, o)
-		require.ErrorContains(t, err, "matches the pinned fingerprint (check ELASTICSEARCH_CA_FINGERPRINT or --es-ca-fingerprint)")
+		require.ErrorContains(t, err, "matches the pinned fingerprint (check ELASTICSEARCH_CA_FINGERPRINT or --es-ca-fingerprint;")
 	})
 	t.Run("insecure skip verify warns", func(t *testing.T) {
 		clearESEnv(t)
