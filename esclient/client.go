@@ -215,6 +215,11 @@ func (c *Client) attempt(req *http.Request) (res *http.Response, retryable bool,
 		if req.Context().Err() != nil {
 			return nil, false, req.Context().Err()
 		}
+		if speaksTLS(req.Context(), req, err) {
+			ce := &connError{msg: fmt.Sprintf("%s://%s: this node speaks TLS: use https:// in ELASTICSEARCH_URL", req.URL.Scheme, req.URL.Host)}
+			c.block(ce) // no further request in clear text
+			return nil, false, ce
+		}
 		return nil, retryableTransportError(err), err
 	}
 	ev.Int("status", status).Msg("elasticsearch request")

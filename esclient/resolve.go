@@ -20,6 +20,9 @@ type Inputs struct {
 	// file's).
 	CADir              string
 	InsecureSkipVerify bool
+	// AllowHTTP accepts credentials over http:// to a host that is not
+	// loopback (--es-allow-http).
+	AllowHTTP bool
 }
 
 func first(vs ...Value) Value {
@@ -71,6 +74,15 @@ func Resolve(in Inputs) (Config, error) {
 			return s, fmt.Errorf("username %q is set (%s) but no password: set ELASTICSEARCH_PASSWORD or ELASTICSEARCH_PASSWORD_FILE", in.Username.V, in.Username.From)
 		}
 		s.Username, s.Password, s.PasswordSource = in.Username.V, in.Password.V, in.Password.From
+	}
+	if s.APIKey != "" || s.Username != "" {
+		source := s.APIKeySource
+		if s.APIKey == "" {
+			source = s.PasswordSource
+		}
+		if err := checkPlaintext(s.Addresses, source, in.URL.From, in.AllowHTTP); err != nil {
+			return s, err
+		}
 	}
 	if in.CA.V != "" {
 		pem, err := ReadCA(in.CA.V, in.CADir)

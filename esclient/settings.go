@@ -28,12 +28,11 @@ func ParseAddresses(list, from string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: a URL does not parse (want https://host:9200)", from)
 		}
-		if u.User != nil {
-			u.User = nil
-			return nil, fmt.Errorf("%s: %s carries credentials: set ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD (or ELASTICSEARCH_API_KEY) instead", from, u.Redacted())
+		if u.User != nil || strings.Contains(a, "@") {
+			return nil, fmt.Errorf("%s: %s carries credentials: set ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD (or ELASTICSEARCH_API_KEY) instead", from, RedactAddress(a))
 		}
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s: %q: want http:// or https:// and a host, such as https://es.example.com:9200", from, u.Redacted())
+			return nil, fmt.Errorf("%s: %q: want http:// or https:// and a host, such as https://es.example.com:9200", from, RedactAddress(a))
 		}
 		out = append(out, strings.TrimRight(u.String(), "/"))
 	}
@@ -44,12 +43,7 @@ func ParseAddresses(list, from string) ([]string, error) {
 }
 
 // redactURL hides user information in a URL for messages.
-func redactURL(a string) string {
-	if u, err := url.Parse(a); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
-}
+func redactURL(a string) string { return RedactAddress(a) }
 
 // NormalizeAPIKey returns the base64 "id:key" form Elasticsearch expects;
 // a raw "id:key" is encoded.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,8 @@ import (
 // TestIntegrationSecurityPinning pins the CA of the secured node, which
 // presents only its own certificate: the CA's fingerprint works together
 // with the CA file, alone it is refused (before any request) with a message
-// that says so; the leaf's fingerprint works alone.
+// that says so; the leaf's fingerprint works alone. An http:// URL to the
+// node is answered with "this node speaks TLS" after one request.
 func TestIntegrationSecurityPinning(t *testing.T) {
 	es := requireSecureES(t)
 	b, err := os.ReadFile(es.ca)
@@ -45,6 +47,17 @@ func TestIntegrationSecurityPinning(t *testing.T) {
 
 	r = runESRule(t, env(map[string]string{"ELASTICSEARCH_CA_FINGERPRINT": es.leafFingerprint(t)}), "setup", "--dry-run")
 	require.Equal(t, 0, r.code, r.stderr)
+
+	// http:// to the TLS node: one request (loopback: allowed with a
+	// warning, even at --log-level error), then the message, no retry.
+	plain := env(nil)
+	plain["ELASTICSEARCH_URL"] = strings.Replace(es.url, "https://", "http://", 1)
+	r = runESRule(t, plain, "setup", "--dry-run", "--log-level", "error")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "this node speaks TLS: use https:// in ELASTICSEARCH_URL")
+	require.Contains(t, r.stderr, "credentials are sent over http:// in clear text")
+	r = runESRule(t, plain, "setup", "--dry-run", "--log-level", "debug")
+	require.Equal(t, 1, r.requests(), "no retry in clear text:\n%s", r.stderr)
 	for _, out := range []string{r.stdout, r.stderr} {
 		require.NotContains(t, out, es.password)
 	}

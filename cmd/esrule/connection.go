@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/inputbound"
 )
 
 // esOptions are the Elasticsearch connection settings. Each setting comes
@@ -26,6 +27,7 @@ type esOptions struct {
 	caCert             string
 	caFingerprint      string
 	insecureSkipVerify bool
+	allowHTTP          bool
 	configPath         string
 
 	// file is the [elasticsearch] table of --config once loaded.
@@ -48,6 +50,7 @@ func (o *esOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.caCert, "es-ca-cert", "", "PEM file of the CA that signed Elasticsearch's certificate (env ELASTICSEARCH_CA_CERT)")
 	f.StringVar(&o.caFingerprint, "es-ca-fingerprint", "", "SHA-256 fingerprint (hex) of a certificate in Elasticsearch's chain to trust (env ELASTICSEARCH_CA_FINGERPRINT)")
 	f.BoolVar(&o.insecureSkipVerify, "insecure-skip-verify", false, "do not verify Elasticsearch's TLS certificate (logged as a warning)")
+	f.BoolVar(&o.allowHTTP, "es-allow-http", false, "send credentials over http:// to a host that is not loopback (logged as a warning)")
 }
 
 // log returns the logger for connection messages: the command's, or one
@@ -82,8 +85,13 @@ func (o *esOptions) config() (esclient.Config, error) {
 		return esclient.Config{}, asUsage(err)
 	}
 	cfg.Logger = o.log()
+	// Security warnings are logged at every --log-level.
+	warn := cfg.Logger.Level(min(cfg.Logger.GetLevel(), zerolog.WarnLevel))
 	if cfg.InsecureSkipVerify {
-		cfg.Logger.Warn().Msg("TLS certificate verification of Elasticsearch is disabled (--insecure-skip-verify): anyone on the network path can read the credentials and the data")
+		warn.Warn().Msg("TLS certificate verification of Elasticsearch is disabled (--insecure-skip-verify): anyone on the network path can read the credentials and the data")
+	}
+	if plain := esclient.PlaintextCredentials(cfg); len(plain) > 0 {
+		warn.Warn().Strs("addresses", plain).Msg("credentials are sent over http:// in clear text; use https://")
 	}
 	return cfg, nil
 }
@@ -185,6 +193,7 @@ func (o *esOptions) settings() (esclient.Config, error) {
 		URL: addrs.in(), CloudID: cloud.in(), APIKey: apiKey.in(), Username: user.in(), Password: pass.in(),
 		CA: ca.in(), Fingerprint: fp.in(), CADir: o.fileDir(ca.o),
 		InsecureSkipVerify: o.insecureSkipVerify || fc.InsecureSkipVerify,
+		AllowHTTP:          o.allowHTTP,
 	})
 }
 
@@ -228,16 +237,9 @@ func envOrFile(name string) (v, from string, err error) {
 // readSecretFile reads a small secret file (a Kubernetes secret mount) and
 // trims surrounding white space. Errors name the path, never the content.
 func readSecretFile(path string) (string, error) {
-	fi, err := os.Stat(path)
+	b, err := inputbound.ReadFile(path, 64<<10) // not /dev/zero, not a huge file
 	if err != nil {
-		return "", fmt.Errorf("read secret file: %w", err)
-	}
-	if fi.Size() > 64<<10 {
-		return "", fmt.Errorf("read secret file %s: %d bytes, more than a secret (64 KiB)", path, fi.Size())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read secret file: %w", err)
+		return "", fmt.Errorf("read secret file (at most 64 KiB): %w", err)
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {
