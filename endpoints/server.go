@@ -2,11 +2,15 @@ package endpoints
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // Limits of the endpoints' server, which listens on all interfaces by
@@ -112,10 +116,20 @@ func (r *Readiness) Answer(ctx context.Context) (bool, string) {
 	return true, "ready"
 }
 
-// publicCause is the first part of a readiness error ("elasticsearch
-// unreachable"), without the wrapped chain that may name hosts, users or
-// internal errors.
+// publicCause is a readiness error in one line for any client, without the
+// wrapped chain of internal errors: the unreachable URL and its setting
+// without the dial error, a rejected credential or untrusted certificate
+// without the details in parentheses, else the text before the first ": "
+// ("index templates and indices not installed").
 func publicCause(err error) string {
+	var ue *esclient.UnreachableError
+	if errors.As(err, &ue) {
+		return strings.TrimSuffix(ue.Error(), ": "+fmt.Sprint(ue.Err))
+	}
+	if esclient.IsSetupError(err) {
+		cause, _, _ := strings.Cut(esclient.Cause(err).Error(), " (")
+		return cause
+	}
 	cause, _, _ := strings.Cut(err.Error(), ": ")
 	return cause
 }

@@ -3,6 +3,7 @@ package endpoints
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 func TestHTTPServerLimits(t *testing.T) {
@@ -131,4 +134,13 @@ func TestReadyzCached(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "ready", text)
 	require.EqualValues(t, 2, es.calls.Load())
+}
+
+func TestPublicCause(t *testing.T) {
+	dial := errors.New("dial tcp 10.1.2.3:9200: connect: connection refused")
+	ue := &esclient.UnreachableError{URL: "https://es:9200", Source: "the default: none of --es-url is set", Err: dial}
+	require.Equal(t, "Elasticsearch at https://es:9200 (from the default: none of --es-url is set) cannot be reached",
+		publicCause(fmt.Errorf("check the alerts index: %w", ue)))
+	require.Equal(t, "index templates and indices not installed",
+		publicCause(fmt.Errorf("index templates and indices not installed: %w", errors.New("403 user esrule"))))
 }

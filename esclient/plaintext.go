@@ -83,8 +83,9 @@ func RedactAddress(a string) string {
 // without an answer completes a TLS handshake: the URL should be https://.
 // The probe sends no request and no credential.
 func speaksTLS(ctx context.Context, req *http.Request, err error) bool {
-	if req.URL.Scheme != "http" || !(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "malformed HTTP response")) {
+	noAnswer := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "malformed HTTP response")
+	if req.URL.Scheme != "http" || !noAnswer {
 		return false
 	}
 	host := req.URL.Host

@@ -137,7 +137,7 @@ func validateDateMathName(name string) error {
 	}
 	if s := static.String(); s != "" {
 		if err := validateIndexName(s, false); err != nil {
-			return fmt.Errorf("static part of %s", err)
+			return fmt.Errorf("static part of %w", err)
 		}
 	}
 	return nil

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/endpoints"
@@ -63,11 +65,15 @@ func TestUnreachableNamesURLAndSetting(t *testing.T) {
 	var ue *esclient.UnreachableError
 	require.True(t, errors.As(err, &ue))
 
-	r := endpoints.NewReadiness(c, 1)
+	r := endpoints.NewReadiness(c, 1, zerolog.Nop(), time.Now)
 	r.SetInstalled(fmt.Errorf("check the alerts and state indices of space default: %w", err))
 	got := r.Check(t.Context())
 	require.ErrorContains(t, got, "refused the connection")
 	require.NotContains(t, got.Error(), "not installed")
+	ok, text := r.Answer(t.Context())
+	require.False(t, ok)
+	require.Equal(t, "not ready: Elasticsearch at http://"+addr+" (from ELASTICSEARCH_HOSTS) refused the connection", text,
+		"the cause, without the dial error")
 
 	clearESEnv(t)
 	c, err = (&esOptions{}).client()

@@ -105,23 +105,23 @@ func (s *depthScanner) containerDepth() int {
 func (s *depthScanner) scan() error {
 	for s.i < len(s.src) {
 		c := s.src[s.i]
-		switch {
-		case c == '\n':
+		switch c {
+		case '\n':
 			s.line++
 			s.i++
 			if len(s.stack) == 0 {
 				s.keyMode, s.keyParts, s.lineStart = true, 1, true
 			}
 			continue
-		case c == ' ' || c == '\t' || c == '\r':
+		case ' ', '\t', '\r':
 			s.i++
 			continue
-		case c == '#':
+		case '#':
 			for s.i < len(s.src) && s.src[s.i] != '\n' {
 				s.i++
 			}
 			continue
-		case c == '"' || c == '\'':
+		case '"', '\'':
 			s.skipString()
 			s.lineStart = false
 			continue
