@@ -38,7 +38,7 @@ func (f *fakeES) Perform(req *http.Request) (*http.Response, error) {
 				idx[n][p] = f.granted[n]
 			}
 		}
-		out, _ := json.Marshal(map[string]any{"index": idx})
+		out, _ := json.Marshal(map[string]any{"has_all_requested": false, "index": idx})
 		body = string(out)
 	}
 	status := f.status
@@ -73,6 +73,12 @@ func TestCheckReadWithoutSecurity(t *testing.T) {
 	require.NoError(t, c.CheckRead(context.Background(), []string{"a"}))
 	require.NoError(t, c.CheckRead(context.Background(), []string{"b"}))
 	require.Len(t, f.asked, 1, "security off is remembered")
+}
+
+func TestCheckReadOtherAnswer(t *testing.T) {
+	f := &fakeES{body: `{"took":1,"timed_out":false,"_shards":{"total":0}}`}
+	c := NewChecker(f)
+	require.NoError(t, c.CheckRead(context.Background(), []string{"a"}), "an answer that is not one of _has_privileges: nothing to check")
 }
 
 func TestCheckReadErrors(t *testing.T) {
