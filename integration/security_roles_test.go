@@ -59,7 +59,8 @@ func TestIntegrationSecurityRunnerRole(t *testing.T) {
 			"ELASTICSEARCH_USERNAME": u.name, "ELASTICSEARCH_PASSWORD": u.password}
 	}
 
-	// The exact privileges of the runner: no monitor, index on the alerts.
+	// The exact privileges of the runner: three cluster actions instead of
+	// monitor, index on the alerts.
 	var role struct {
 		Cluster []string `json:"cluster"`
 		Indices []struct {
@@ -68,7 +69,7 @@ func TestIntegrationSecurityRunnerRole(t *testing.T) {
 		} `json:"indices"`
 	}
 	require.NoError(t, json.Unmarshal(b, &role))
-	require.Equal(t, []string{"cluster:monitor/health"}, role.Cluster)
+	require.Equal(t, []string{"cluster:monitor/health", "cluster:monitor/main", "cluster:monitor/nodes/info"}, role.Cluster)
 
 	zero := 0
 	require.NoError(t, mappings.EnsureOktaDemo(ctx, es.super, &zero))

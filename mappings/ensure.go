@@ -85,9 +85,6 @@ func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := preflight(ctx, c, AlertsAlias(space)); err != nil {
-		return nil, err
-	}
 	in := installer{c: c, dryRun: o.DryRun}
 	var report Report
 	if o.Target == TargetKibana {
@@ -102,6 +99,9 @@ func Install(ctx context.Context, c esapi.Transport, o Options) (Report, error) 
 		return append(report, Result{"index", stateIndex, change}), nil
 	}
 
+	if err := preflight(ctx, c, AlertsAlias(space)); err != nil {
+		return nil, err
+	}
 	name := AlertsTemplate(space)
 	desired := alertsTemplateBody(space, o.Replicas)
 	change, previous, err := in.template(ctx, name, desired)
