@@ -2,10 +2,25 @@ package esclient
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
+
+// pathRecorder answers every request with an empty search response and
+// keeps the requests as sent.
+type pathRecorder struct{ requests []*http.Request }
+
+func (p *pathRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	p.requests = append(p.requests, req)
+	h := http.Header{}
+	h.Set("X-Elastic-Product", "Elasticsearch")
+	body := `{"took":1,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`
+	return &http.Response{StatusCode: 200, Header: h, Request: req, Body: io.NopCloser(strings.NewReader(body))}, nil
+}
 
 // TestSearchEscapesIndexPatterns sends hostile index patterns (which rule
 // validation refuses; this is the second line) as one path segment each.
@@ -18,10 +33,12 @@ func TestSearchEscapesIndexPatterns(t *testing.T) {
 		"logs-*,-logs-debug*":     "/logs-%2A%2C-logs-debug%2A/_search",
 	}
 	for index, want := range cases {
-		c, ft := newTestRunner(t, Config{}, fakeResponse{200, okBody, nil})
-		_, err := c.Search(context.Background(), []string{index}, []byte(`{"size":0}`), nil)
+		rec := &pathRecorder{}
+		c, err := New(Config{Addresses: []string{"http://es.test:9200"}, Transport: rec, MaxRetries: -1})
 		require.NoError(t, err)
-		req := ft.requests[0]
+		_, err = c.Search(context.Background(), []string{index}, []byte(`{"size":0}`), nil)
+		require.NoError(t, err)
+		req := rec.requests[0]
 		require.Equal(t, want, req.URL.EscapedPath(), index)
 		require.Equal(t, "POST", req.Method)
 		require.Empty(t, req.URL.Fragment, index)

@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestIntegrationRulesValidateTyped: rules validate --typed finds a new
+// TestIntegrationRulesValidateTextField: rules validate --es finds a new
 // terms field mapped as text, which run would reject at execution (exit 1),
 // as a rule problem (exit 2); a keyword field passes.
-func TestIntegrationRulesValidateTyped(t *testing.T) {
+func TestIntegrationRulesValidateTextField(t *testing.T) {
 	c := newClient(t)
 	index := "esrule-validate-typed-" + randomSecret()[:8]
 	res, err := c.Indices.Create(index, c.Indices.Create.WithBody(strings.NewReader(
-		`{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"text"},"user":{"properties":{"name":{"type":"keyword"}}}}}}`)))
+		`{"mappings":{"properties":{"@timestamp":{"type":"date"},"message":{"type":"text"},"event":{"properties":{"dataset":{"type":"keyword"}}},"user":{"properties":{"name":{"type":"keyword"}}}}}}`)))
 	require.NoError(t, err)
 	res.Body.Close()
 	require.False(t, res.IsError(), res.String())
@@ -38,13 +38,13 @@ func TestIntegrationRulesValidateTyped(t *testing.T) {
 	}
 	env := map[string]string{"ELASTICSEARCH_URL": esURL}
 
-	r := runESRule(t, env, "rules", "validate", "--typed", "--rules", write(`["message"]`))
+	r := runESRule(t, env, "rules", "validate", "--es", "--rules", write(`["message"]`))
 	require.Equal(t, 2, r.code, r.stdout+r.stderr)
-	require.Contains(t, r.stdout, `new_terms_fields[0]: "message" is mapped as text in `+index+`, which Elasticsearch cannot aggregate on`)
+	require.Contains(t, r.stdout, `field "message" cannot be aggregated (type text`)
 
-	r = runESRule(t, env, "rules", "validate", "--typed", "--rules", write(`["user.name"]`))
+	r = runESRule(t, env, "rules", "validate", "--es", "--rules", write(`["user.name"]`))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 
 	r = runESRule(t, env, "rules", "validate", "--rules", write(`["message"]`))
-	require.Equal(t, 0, r.code, "without --typed, no cluster is asked")
+	require.Equal(t, 0, r.code, "without --es, no cluster is asked")
 }

@@ -113,10 +113,10 @@ func TestAlertsTableEscapes(t *testing.T) {
 		"okta":{"actor":{"alternate_id":` + mustJSON(t, hostileText) + `}},
 		"source":{"ip":"192.0.2.1","geo":{"country_name":` + mustJSON(t, hostileText) + `},
 		"as":{"number":1,"organization":{"name":` + mustJSON(t, hostileText) + `}}}}}`
-	f := &fakeES{status: 200, body: searchResponse(1, hit)}
+	c, _ := alertsES(t, 200, searchResponse(1, hit))
 	var out bytes.Buffer
 	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 100}
-	require.NoError(t, printAlerts(context.Background(), fakeClient(t, f), q, "table", &out))
+	require.NoError(t, printAlerts(context.Background(), c, q, "table", &out))
 	requireNoControl(t, out.String())
 	require.Contains(t, out.String(), `evil\x1b]0;`)
 }

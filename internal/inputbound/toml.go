@@ -32,8 +32,8 @@ const MaxTOMLItems = 20000
 // MaxTOMLDepth is the deepest nesting esrule accepts in a TOML file. Depth
 // counts table header components (plus one for an array of tables), dotted
 // key components, inline tables and arrays: in [rule.threat] the key
-// tactic.id = "x" is at depth 4. The shipped detection rules reach 6
-// ([[rule.threat.technique]] and its keys).
+// tactic.id = "x" is at depth 4. The shipped detection rules reach 8
+// ([[rule.threat.technique.subtechnique]] and its keys).
 const MaxTOMLDepth = 24
 
 // LimitError says where a TOML document exceeds its limits.
@@ -222,16 +222,16 @@ func (s *depthScanner) header() error {
 		s.i++
 	}
 	depth := len(parts)
-	for n := 1; n <= len(parts); n++ {
+	for n := 1; n < len(parts); n++ {
 		if s.arrays[strings.Join(parts[:n], ".")] {
 			depth++
 		}
 	}
-	if array {
+	if full := strings.Join(parts, "."); array || s.arrays[full] {
 		if s.arrays == nil {
 			s.arrays = map[string]bool{}
 		}
-		s.arrays[strings.Join(parts, ".")] = true
+		s.arrays[full] = array || s.arrays[full]
 		depth++
 	}
 	s.tableDepth = depth
