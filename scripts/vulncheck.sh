@@ -10,14 +10,15 @@
 # standard library are fixed by a newer Go toolchain, not by esrule's code: they are printed as
 # a warning, with the Go version that fixes them, and fail only with ESRULE_VULNCHECK_STDLIB=fail.
 #
-# Environment: VULNDB_VERSION (default latest: the newest database the proxy has),
+# Environment: VULNDB_VERSION (default the pinned one below, so that CI is reproducible; "latest"
+# takes the newest database the proxy has),
 # GOVULNCHECK_VERSION (default v1.9.0), VULNDB_DIR (where the database is built; default a
 # cache directory reused while the vulndb version is the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 vuln_version="${GOVULNCHECK_VERSION:-v1.9.0}"
-vulndb_version="${VULNDB_VERSION:-latest}"
+vulndb_version="${VULNDB_VERSION:-v0.0.0-20261105234957-e22db6528018}"
 if [ "$vulndb_version" = latest ]; then
 	vulndb_version="$(go list -m -f '{{.Version}}' golang.org/x/vulndb@latest)"
 fi
