@@ -40,5 +40,5 @@ func TestEndpoints(t *testing.T) {
 
 	code, body = get(r, "/metrics")
 	require.Equal(t, http.StatusOK, code)
-	require.True(t, strings.Contains(body, `esrule_executions_total{result="success",rule_id="r1"} 0`), body)
+	require.True(t, strings.Contains(body, `esrule_executions_total{result="success",rule_id="r1",type="scheduled"} 0`), body)
 }

@@ -260,6 +260,8 @@ func (e *Engine) Execute(ctx context.Context, r *rule.Rule, slots []time.Time, d
 // errSlotTimeout is the cause of a slot cancelled by its timeout.
 var errSlotTimeout = errors.New("execution timeout")
 
+// runBounded executes slot within the execution timeout, repeating it
+// after a transient failure (see retry.go).
 func (e *Engine) runBounded(ctx context.Context, r *rule.Rule, slot time.Time) (detect.Result, error) {
 	limit := e.cfg.Timeout
 	if limit <= 0 {
@@ -267,34 +269,81 @@ func (e *Engine) runBounded(ctx context.Context, r *rule.Rule, slot time.Time) (
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%w of %s", errSlotTimeout, limit))
 	defer cancel()
-	res, err := e.Run(ctx, r, slot, detect.RunOptions{ExecutionType: alerts.ExecutionScheduled})
-	if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errSlotTimeout) {
-		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	for n := 1; ; n++ {
+		res, err := e.Run(ctx, r, slot, detect.RunOptions{ExecutionType: alerts.ExecutionScheduled})
+		if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errSlotTimeout) {
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		if err == nil || ctx.Err() != nil || n > slotRetries || !transient(err) {
+			return res, err
+		}
+		e.cfg.Logger.Warn().Err(err).Str("rule_id", r.RuleID).Time("slot", slot).Int("attempt", n).
+			Msg("slot failed for a transient reason; executing it again")
+		if !pause(ctx, n, e.cfg.Clock) {
+			return res, err
+		}
 	}
-	return res, err
 }
 
 // catchUp runs consecutive slots through the backfill fast path as
 // scheduled executions; the scheduler's done records the checkpoints.
 func (e *Engine) catchUp(ctx context.Context, r *rule.Rule, slots []time.Time, done func(schedule.SlotDone) error) error {
 	iv := r.Timing.Interval
-	last := slots[0].Add(-iv)
-	_, err := backfill.Run(ctx, e.backfillDeps(r.Space, false), r, backfill.Options{
-		From: slots[0].Add(-iv), To: slots[len(slots)-1], ExecutionType: alerts.ExecutionScheduled,
-		Done: func(through time.Time, n int) error {
-			last = through
-			return done(schedule.SlotDone{Through: through, Slots: n, Result: detect.Result{RuleID: r.RuleID, Slot: through}})
-		},
-	})
-	if err == nil {
-		return nil
+	return e.runRange(ctx, r, slots[0].Add(-iv), slots[len(slots)-1], alerts.ExecutionScheduled, done)
+}
+
+// FillGap executes every slot of r whose end falls in (from, to] through the
+// backfill fast path, as `esrule backfill` does (manual executions), without
+// a backfill checkpoint: done records the progress in the rule's state
+// (schedule.GapFillFunc).
+func (e *Engine) FillGap(ctx context.Context, r *rule.Rule, from, to time.Time, done func(schedule.SlotDone) error) error {
+	return e.runRange(ctx, r, from, to, "", done)
+}
+
+// runRange runs the slots in (from, to] through the backfill engine,
+// reporting each group of written slots to done with the alerts it wrote,
+// and resumes after the last reported group when a transient failure stops
+// it (at most slotRetries times).
+func (e *Engine) runRange(ctx context.Context, r *rule.Rule, from, to time.Time, executionType string, done func(schedule.SlotDone) error) error {
+	iv := r.Timing.Interval
+	last := from
+	for n := 1; ; n++ {
+		deps := e.backfillDeps(r.Space, false)
+		count := &countingStore{AlertStore: deps.Alerts}
+		deps.Alerts = count
+		exact := *deps.Executor
+		exact.Alerts = &countingStore{AlertStore: exact.Alerts, into: count}
+		deps.Executor = &exact
+		start := e.cfg.Clock()
+		_, err := backfill.Run(ctx, deps, r, backfill.Options{
+			From: last, To: to, ExecutionType: executionType,
+			Done: func(through time.Time, slots int) error {
+				last = through
+				created, dup := count.take()
+				now := e.cfg.Clock()
+				res := detect.Result{RuleID: r.RuleID, Slot: through, AlertsCreated: created, AlertsDuplicate: dup,
+					NewTerms: created + dup, Took: now.Sub(start)}
+				start = now
+				return done(schedule.SlotDone{Through: through, Slots: slots, Result: res})
+			},
+		})
+		if err == nil {
+			return nil
+		}
+		var se *schedule.SlotError
+		if errors.As(err, &se) {
+			return err
+		}
+		if ctx.Err() == nil && n <= slotRetries && transient(err) && last.Before(to) {
+			e.cfg.Logger.Warn().Err(err).Str("rule_id", r.RuleID).Time("resume_after", last).Int("attempt", n).
+				Msg("catch-up failed for a transient reason; resuming it")
+			if pause(ctx, n, e.cfg.Clock) {
+				continue
+			}
+		}
+		failed := last.Add(iv)
+		return &schedule.SlotError{Slot: failed, Result: detect.Result{RuleID: r.RuleID, Slot: failed}, Err: err}
 	}
-	var se *schedule.SlotError
-	if errors.As(err, &se) {
-		return err
-	}
-	failed := last.Add(iv)
-	return &schedule.SlotError{Slot: failed, Result: detect.Result{RuleID: r.RuleID, Slot: failed}, Err: err}
 }
 
 // consecutive reports whether slots are aligned, one interval apart, oldest first.
@@ -313,6 +362,9 @@ func consecutive(r *rule.Rule, slots []time.Time) bool {
 func (e *Engine) Scheduler(sc schedule.Config) (*schedule.Scheduler, error) {
 	sc.Store = e.store
 	sc.Execute = e.Execute
+	if sc.FillGap == nil {
+		sc.FillGap = e.FillGap
+	}
 	sc.Clock = e.cfg.Clock
 	sc.Logger = e.cfg.Logger
 	if sc.Timeout == 0 {

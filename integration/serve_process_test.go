@@ -115,7 +115,7 @@ func TestIntegrationServeProcess(t *testing.T) {
 	code, body := httpGet("http://" + addr + "/metrics")
 	require.Equal(t, http.StatusOK, code)
 	for _, want := range []string{
-		fmt.Sprintf(`esrule_executions_total{result="success",rule_id=%q}`, e.rule.RuleID),
+		fmt.Sprintf(`esrule_executions_total{result="success",rule_id=%q,type=`, e.rule.RuleID),
 		`esrule_es_request_duration_seconds_bucket{code="200",endpoint="search"`,
 		fmt.Sprintf(`esrule_lease_held{rule_id=%q} 1`, e.rule.RuleID),
 		"go_goroutines", "process_cpu_seconds_total",

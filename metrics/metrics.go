@@ -17,6 +17,7 @@ import (
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/notify"
+	"github.com/esrule/esrule/schedule"
 )
 
 // Label values of esrule_executions_total{result}.
@@ -41,6 +42,9 @@ type Metrics struct {
 	buildInfo        *prometheus.GaugeVec
 	coverageDocs     *prometheus.GaugeVec
 	coverageRatio    *prometheus.GaugeVec
+	tickFailures     *prometheus.CounterVec
+	ticksStuck       *prometheus.CounterVec
+	leaseSkips       *prometheus.CounterVec
 
 	notifyOnce sync.Once
 	notify     *notify.Metrics
@@ -52,13 +56,13 @@ func New() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "esrule_executions_total",
-			Help: "Rule executions (one per slot) by rule and result (success or failure).",
-		}, []string{"rule_id", "result"}),
+			Help: "Rule executions (one per slot: scheduled, catch-up and background gap fill alike) by rule, execution type (scheduled, catchup, backfill) and result (success or failure).",
+		}, []string{"rule_id", "type", "result"}),
 		executionSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "esrule_execution_duration_seconds",
-			Help:    "Duration of rule executions, successful or not.",
+			Help:    "Duration of rule executions (a run of slots executed at once counts once), successful or not, by execution type.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
-		}, []string{"rule_id"}),
+		}, []string{"rule_id", "type"}),
 		esRequestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "esrule_es_request_duration_seconds",
 			Help:    "Duration of HTTP requests to Elasticsearch by endpoint and status code (0: no response).",
@@ -66,12 +70,12 @@ func New() *Metrics {
 		}, []string{"endpoint", "code"}),
 		alertsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "esrule_alerts_written_total",
-			Help: "Alerts offered to Elasticsearch by rule and result: created, duplicate (already written) or failed.",
-		}, []string{"rule_id", "result"}),
+			Help: "Alerts offered to Elasticsearch by rule, execution type and result: created, duplicate (already written) or failed.",
+		}, []string{"rule_id", "type", "result"}),
 		newTerms: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "esrule_new_terms_total",
-			Help: "New terms (or combinations) found by successful executions.",
-		}, []string{"rule_id"}),
+			Help: "New terms (or combinations) found by successful executions, by execution type (runs of slots executed at once: the alerts offered).",
+		}, []string{"rule_id", "type"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "esrule_last_success_timestamp_seconds",
 			Help: "Unix time of the rule's last successful execution.",
@@ -96,12 +100,25 @@ func New() *Metrics {
 			Name: "esrule_new_terms_field_coverage_ratio",
 			Help: "Share of the documents matching the rule in the history window that hold the new-terms field, at the last coverage check; below 0.5 the rule warns, since only documents with the field can alert. Absent while no document matches.",
 		}, []string{"rule_id", "field"}),
+		tickFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_tick_failures_total",
+			Help: "Ticks of a rule that failed, by stage: lease (reading or taking the lease), state (a state write), execute (a slot), lost (the lease was lost), gapfill.",
+		}, []string{"rule_id", "stage"}),
+		ticksStuck: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_ticks_stuck_total",
+			Help: "Ticks of a rule without progress for the execution timeout plus the lease TTL.",
+		}, []string{"rule_id"}),
+		leaseSkips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esrule_lease_skips_total",
+			Help: "Ticks of a rule skipped because another replica held its lease.",
+		}, []string{"rule_id"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.executions, m.executionSeconds, m.esRequestSeconds, m.alertsWritten,
 		m.newTerms, m.lastSuccess, m.gapSeconds, m.leaseHeld, m.buildInfo, m.coverageDocs, m.coverageRatio,
+		m.tickFailures, m.ticksStuck, m.leaseSkips,
 	)
 	return m
 }
@@ -130,37 +147,55 @@ func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
 // InitRule creates the per-rule series with zero values, so dashboards see a
 // rule before its first execution.
 func (m *Metrics) InitRule(ruleID string) {
-	for _, r := range []string{ResultSuccess, ResultFailure} {
-		m.executions.WithLabelValues(ruleID, r)
+	for _, kind := range []string{schedule.ExecScheduled, schedule.ExecCatchUp, schedule.ExecBackfill} {
+		for _, r := range []string{ResultSuccess, ResultFailure} {
+			m.executions.WithLabelValues(ruleID, kind, r)
+		}
+		for _, r := range []string{"created", "duplicate", "failed"} {
+			m.alertsWritten.WithLabelValues(ruleID, kind, r)
+		}
+		m.newTerms.WithLabelValues(ruleID, kind)
 	}
-	for _, r := range []string{"created", "duplicate", "failed"} {
-		m.alertsWritten.WithLabelValues(ruleID, r)
+	for _, stage := range []string{schedule.StageLease, schedule.StageState, schedule.StageExecute, schedule.StageLost, schedule.StageGapFill} {
+		m.tickFailures.WithLabelValues(ruleID, stage)
 	}
-	m.newTerms.WithLabelValues(ruleID)
+	m.ticksStuck.WithLabelValues(ruleID)
+	m.leaseSkips.WithLabelValues(ruleID)
 	m.gapSeconds.WithLabelValues(ruleID)
 	m.leaseHeld.WithLabelValues(ruleID)
 }
 
-// Executed records one execution that ended at at.
-func (m *Metrics) Executed(ruleID string, at time.Time, res detect.Result, err error) {
-	m.executionSeconds.WithLabelValues(ruleID).Observe(res.Took.Seconds())
-	m.alertsWritten.WithLabelValues(ruleID, "created").Add(float64(res.AlertsCreated))
-	m.alertsWritten.WithLabelValues(ruleID, "duplicate").Add(float64(res.AlertsDuplicate))
+// Executed records the execution of slots slots of type kind that ended at at.
+func (m *Metrics) Executed(ruleID, kind string, at time.Time, slots int, res detect.Result, err error) {
+	m.executionSeconds.WithLabelValues(ruleID, kind).Observe(res.Took.Seconds())
+	m.alertsWritten.WithLabelValues(ruleID, kind, "created").Add(float64(res.AlertsCreated))
+	m.alertsWritten.WithLabelValues(ruleID, kind, "duplicate").Add(float64(res.AlertsDuplicate))
 	if res.Coverage != nil {
 		m.Coverage(ruleID, *res.Coverage)
 	}
 	if err != nil {
-		m.executions.WithLabelValues(ruleID, ResultFailure).Inc()
+		m.executions.WithLabelValues(ruleID, kind, ResultFailure).Add(float64(slots))
 		var be *alerts.BulkError
 		if errors.As(err, &be) {
-			m.alertsWritten.WithLabelValues(ruleID, "failed").Add(float64(len(be.Failed)))
+			m.alertsWritten.WithLabelValues(ruleID, kind, "failed").Add(float64(len(be.Failed)))
 		}
 		return
 	}
-	m.executions.WithLabelValues(ruleID, ResultSuccess).Inc()
-	m.newTerms.WithLabelValues(ruleID).Add(float64(res.NewTerms))
+	m.executions.WithLabelValues(ruleID, kind, ResultSuccess).Add(float64(slots))
+	m.newTerms.WithLabelValues(ruleID, kind).Add(float64(res.NewTerms))
 	m.lastSuccess.WithLabelValues(ruleID).Set(float64(at.UnixNano()) / 1e9)
 }
+
+// TickFailed counts a failed tick of the rule at stage.
+func (m *Metrics) TickFailed(ruleID, stage string) {
+	m.tickFailures.WithLabelValues(ruleID, stage).Inc()
+}
+
+// TickStuck counts a tick of the rule without progress.
+func (m *Metrics) TickStuck(ruleID string) { m.ticksStuck.WithLabelValues(ruleID).Inc() }
+
+// LeaseSkipped counts a tick skipped because another replica held the lease.
+func (m *Metrics) LeaseSkipped(ruleID string) { m.leaseSkips.WithLabelValues(ruleID).Inc() }
 
 // GapSeconds sets the length of the rule's recorded gap.
 func (m *Metrics) GapSeconds(ruleID string, seconds float64) {

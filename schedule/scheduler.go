@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -20,18 +21,25 @@ import (
 	"github.com/esrule/esrule/state"
 )
 
-// Store is the state the scheduler needs; *state.Store is one.
-type Store interface {
-	Get(ctx context.Context, id string, dst any) (state.Version, error)
-	Put(ctx context.Context, id string, doc any, v state.Version) (state.Version, error)
-	AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.RuleState) (state.RuleState, state.Version, error)
-	ReleaseLease(ctx context.Context, id, owner string, r state.RuleState, v state.Version, now time.Time) (state.Version, error)
-}
+// Store is the state the scheduler needs: documents with optimistic
+// concurrency, on which the lease protocol of package state runs;
+// *state.Store is one.
+type Store = state.Docs
 
 // Observer receives what the scheduler does, for metrics; *metrics.Metrics is one.
 type Observer interface {
-	// Executed reports one execution (or run of slots) that ended at at.
-	Executed(ruleID string, at time.Time, res detect.Result, err error)
+	// Executed reports the execution of slots slots (one, or a run of
+	// slots done at once by the backfill engine) that ended at at; kind is
+	// ExecScheduled, ExecCatchUp or ExecBackfill.
+	Executed(ruleID, kind string, at time.Time, slots int, res detect.Result, err error)
+	// TickFailed reports a tick that failed at stage (StageLease, ...).
+	TickFailed(ruleID, stage string)
+	// TickStuck reports a tick without progress for the execution timeout
+	// plus the lease TTL.
+	TickStuck(ruleID string)
+	// LeaseSkipped reports a tick skipped because another replica held the
+	// rule's lease.
+	LeaseSkipped(ruleID string)
 	// GapSeconds reports the length of the rule's recorded gap (0: none).
 	GapSeconds(ruleID string, seconds float64)
 	// LeaseHeld reports whether this replica holds the rule's lease.
@@ -57,9 +65,10 @@ type Config struct {
 	Clock func() time.Time
 	// Owner identifies this replica in leases. Required.
 	Owner string
-	// LeaseTTL is how long a lease lasts without renewal. Defaults to twice
-	// the rule's interval (at least the timeout plus one interval); it must
-	// exceed the execution timeout.
+	// LeaseTTL is how long a lease lasts without renewal, which is the
+	// takeover time after a replica dies. The holder renews it every
+	// LeaseTTL/3 while it works (and, with KeepLease, between ticks), so it
+	// need not exceed the execution time. Defaults to DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// Timeout bounds every slot execution. Defaults to the rule's interval.
 	Timeout time.Duration
@@ -78,6 +87,16 @@ type Config struct {
 	// KeepLease keeps a rule's lease between ticks (serve); otherwise a tick
 	// releases it when done (run).
 	KeepLease bool
+	// FillOldGaps fills recorded gaps (missed slots older than MaxCatchup)
+	// in the background through FillGap: after a tick's due slots, at most
+	// GapFillChunk of the gap per tick.
+	FillOldGaps bool
+	// FillGap executes a gap's slots (engine.Engine.FillGap); required with
+	// FillOldGaps.
+	FillGap GapFillFunc
+	// GapFillChunk bounds the part of a gap one tick fills. Defaults to
+	// DefaultGapFillChunk.
+	GapFillChunk time.Duration
 	// ShutdownGrace is how long Serve lets running executions finish after
 	// its context ends before cancelling them. Defaults to DefaultShutdownGrace.
 	ShutdownGrace time.Duration
@@ -95,18 +114,28 @@ func (c Config) timeout(iv time.Duration) time.Duration {
 	return iv
 }
 
-// leaseTTL is the lease duration of a rule with interval iv: LeaseTTL, else
-// twice the interval, and at least one interval more than the timeout.
-func (c Config) leaseTTL(iv time.Duration) time.Duration {
+// leaseTTL is the lease duration: LeaseTTL, else DefaultLeaseTTL. The
+// heartbeat, not the TTL, keeps a long execution's lease.
+func (c Config) leaseTTL(time.Duration) time.Duration {
 	if c.LeaseTTL > 0 {
 		return c.LeaseTTL
 	}
-	return max(2*iv, c.timeout(iv)+iv)
+	return DefaultLeaseTTL
+}
+
+func (c Config) gapFillChunk() time.Duration {
+	if c.GapFillChunk > 0 {
+		return c.GapFillChunk
+	}
+	return DefaultGapFillChunk
 }
 
 // Scheduler executes the due slots of rules. Build it with New.
 type Scheduler struct {
 	cfg Config
+
+	mu      sync.Mutex
+	holders map[string]*holder // leases kept between ticks (KeepLease), by rule_id
 }
 
 // New validates cfg, fills in defaults and returns a Scheduler.
@@ -122,17 +151,16 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, errors.New("configure scheduler: no clock")
 	case cfg.Owner == "":
 		return nil, errors.New("configure scheduler: no owner id")
-	case cfg.Timeout < 0 || cfg.LeaseTTL < 0 || cfg.Delay < 0 || cfg.ShutdownGrace < 0:
+	case cfg.Timeout < 0 || cfg.LeaseTTL < 0 || cfg.Delay < 0 || cfg.ShutdownGrace < 0 || cfg.GapFillChunk < 0:
 		return nil, errors.New("configure scheduler: negative duration")
+	case cfg.LeaseTTL > 0 && cfg.LeaseTTL < 3*time.Millisecond:
+		return nil, errors.New("configure scheduler: lease TTL too short for its heartbeat")
+	case cfg.FillOldGaps && cfg.FillGap == nil:
+		return nil, errors.New("configure scheduler: FillOldGaps without a gap filler")
 	}
 	for _, r := range cfg.Rules {
 		if !r.Normalized() {
 			return nil, fmt.Errorf("configure scheduler: rule %s: %w", r.RuleID, rule.ErrNotNormalized)
-		}
-		iv := r.Timing.Interval
-		timeout, ttl := cfg.timeout(iv), cfg.leaseTTL(iv)
-		if ttl <= timeout {
-			return nil, fmt.Errorf("configure scheduler: rule %s: lease TTL %s must exceed the execution timeout %s", r.RuleID, ttl, timeout)
 		}
 	}
 	if cfg.MaxCatchup == 0 {
@@ -144,7 +172,7 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	return &Scheduler{cfg: cfg}, nil
+	return &Scheduler{cfg: cfg, holders: map[string]*holder{}}, nil
 }
 
 // Rules returns the scheduled rules.
@@ -155,12 +183,19 @@ type TickReport struct {
 	RuleID string
 	// LeaseHeld is true when another replica held the lease: nothing was done.
 	LeaseHeld bool
+	// LeaseExpiresAt is when the other replica's lease expires (LeaseHeld).
+	LeaseExpiresAt time.Time
+	// LeaseStale is true when the other replica stopped renewing the lease
+	// (LeaseHeld): it is gone, and the lease is free at LeaseExpiresAt.
+	LeaseStale bool
 	// Executed counts the slots completed (checkpointed) by this tick.
 	Executed int
 	// Checkpoint is the last completed slot after the tick (nil: none yet).
 	Checkpoint *time.Time
 	// Gap is the range of missed slots found too old to catch up, if any.
 	Gap *GapRange
+	// GapFilled counts the slots of an old gap filled by this tick.
+	GapFilled int
 	// Err is the tick's error (also returned by Tick).
 	Err error
 }
@@ -168,12 +203,18 @@ type TickReport struct {
 // Tick runs one tick of every rule, one rule after the other: each executes
 // every due slot since its checkpoint. It returns one report per rule and the
 // joined errors of the rules that failed. A rule whose lease another replica
-// holds is skipped without error.
+// holds is skipped without error (logged at Warn and counted), except that
+// a lease whose holder is gone (its heartbeat stopped: a killed CronJob
+// pod, a crashed replica) is waited for until it expires and then taken
+// over, so that a crash never makes the next run skip the rule.
 func (s *Scheduler) Tick(ctx context.Context) ([]TickReport, error) {
 	var reports []TickReport
 	var errs []error
 	for _, r := range s.cfg.Rules {
 		rep := s.TickRule(ctx, ctx.Done(), r)
+		if rep.LeaseHeld && rep.LeaseStale && s.waitLease(ctx, r, rep.LeaseExpiresAt) {
+			rep = s.TickRule(ctx, ctx.Done(), r)
+		}
 		reports = append(reports, rep)
 		if rep.Err != nil {
 			errs = append(errs, rep.Err)
@@ -184,6 +225,33 @@ func (s *Scheduler) Tick(ctx context.Context) ([]TickReport, error) {
 
 type nopObserver struct{}
 
-func (nopObserver) Executed(string, time.Time, detect.Result, error) {}
-func (nopObserver) GapSeconds(string, float64)                       {}
-func (nopObserver) LeaseHeld(string, bool)                           {}
+func (nopObserver) Executed(string, string, time.Time, int, detect.Result, error) {}
+func (nopObserver) TickFailed(string, string)                                     {}
+func (nopObserver) TickStuck(string)                                              {}
+func (nopObserver) LeaseSkipped(string)                                           {}
+func (nopObserver) GapSeconds(string, float64)                                    {}
+func (nopObserver) LeaseHeld(string, bool)                                        {}
+
+// waitLease waits until another replica's lease on r expires (at most one
+// lease TTL from now, plus a moment for clock skew); false when ctx ended
+// first or the expiry is further away.
+func (s *Scheduler) waitLease(ctx context.Context, r *rule.Rule, expires time.Time) bool {
+	ttl := s.cfg.leaseTTL(r.Timing.Interval)
+	wait := expires.Sub(s.cfg.Clock()) + leaseSkew
+	if wait > ttl+leaseSkew {
+		return false
+	}
+	s.cfg.Logger.Info().Str("rule_id", r.RuleID).Time("lease_expires_at", expires).
+		Msg("the rule's lease holder stopped renewing it; waiting for the lease to expire to take over")
+	t := time.NewTimer(max(wait, 0))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// leaseSkew is added to waits for a lease expiry: clocks of replicas differ a little.
+const leaseSkew = 500 * time.Millisecond

@@ -9,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/esrule/esrule/rule"
-	"github.com/esrule/esrule/state"
 )
 
 // Serve ticks every rule at once (catch-up on start) and then on its
@@ -36,7 +35,7 @@ func (s *Scheduler) Serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		id := c.Schedule(sched, cron.FuncJob(func() { s.TickRule(work, ctx.Done(), r) }))
+		id := c.Schedule(sched, cron.FuncJob(func() { s.serveTick(ctx, work, sched, r) }))
 		first = append(first, c.Entry(id).WrappedJob)
 	}
 	var starting sync.WaitGroup
@@ -77,26 +76,37 @@ func (s *Scheduler) scheduleOf(r *rule.Rule) (cron.Schedule, error) {
 	return SlotSchedule{Interval: r.Timing.Interval, Delay: s.cfg.Delay}, nil
 }
 
+// serveTick runs one tick of r. When another replica holds the lease and
+// it expires before the rule's next tick, it tries again at the expiry, so
+// that a replica takes over a dead one's rules within the lease TTL rather
+// than at the next slot boundary.
+func (s *Scheduler) serveTick(stop, work context.Context, sched cron.Schedule, r *rule.Rule) {
+	quiet := false
+	for {
+		rep := s.tickRule(work, stop.Done(), r, quiet)
+		if !rep.LeaseHeld || stop.Err() != nil {
+			return
+		}
+		now := s.cfg.Clock()
+		if !rep.LeaseExpiresAt.Before(sched.Next(now)) {
+			return
+		}
+		t := time.NewTimer(max(rep.LeaseExpiresAt.Sub(now)+leaseSkew, 0))
+		select {
+		case <-stop.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		quiet = true
+	}
+}
+
 // releaseAll gives up the leases this replica holds so that another replica
 // takes over at its next tick instead of after the lease expires.
 func (s *Scheduler) releaseAll(ctx context.Context) {
-	if !s.cfg.KeepLease {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
-	defer cancel()
-	for _, r := range s.cfg.Rules {
-		id := state.RuleDocID(r.Space, r.SavedObjectID())
-		var st state.RuleState
-		v, err := s.cfg.Store.Get(ctx, id, &st)
-		if err == nil && st.Lease != nil && st.Lease.Owner == s.cfg.Owner {
-			_, err = s.cfg.Store.ReleaseLease(ctx, id, s.cfg.Owner, st, v, s.cfg.Clock())
-		}
-		if err != nil {
-			s.cfg.Logger.Warn().Err(err).Str("rule_id", r.RuleID).Msg("could not release the rule lease; it expires by itself")
-			continue
-		}
-		s.cfg.Observer.LeaseHeld(r.RuleID, false)
+	for _, h := range s.takeHolders() {
+		h.release(ctx)
 	}
 }
 

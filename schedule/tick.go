@@ -18,96 +18,188 @@ var errDraining = errors.New("scheduler shutting down")
 // releaseTimeout bounds the lease release at the end of a tick.
 const releaseTimeout = 10 * time.Second
 
-// TickRule runs one tick of r: it takes the rule's lease, plans the due slots
-// from the checkpoint, records a gap if some are too old, and executes the
-// others oldest first, recording the checkpoint (and renewing the lease) after
-// each slot whose alerts are written. It starts no new slot once drain is
-// closed; ctx bounds the executions themselves.
+// Execution types, the label of every execution the Observer receives.
+const (
+	// ExecScheduled is a tick's one due slot.
+	ExecScheduled = "scheduled"
+	// ExecCatchUp is a slot of a tick that had several due (missed) slots.
+	ExecCatchUp = "catchup"
+	// ExecBackfill is a slot of a gap filled in the background (FillOldGaps).
+	ExecBackfill = "backfill"
+)
+
+// Stages of a failed tick, the label of Observer.TickFailed.
+const (
+	StageLease   = "lease"   // the lease could not be read or taken
+	StageState   = "state"   // a state write (gap, start, checkpoint) failed
+	StageExecute = "execute" // a slot failed
+	StageLost    = "lost"    // the lease was lost during the tick
+	StageGapFill = "gapfill" // filling an old gap (FillOldGaps) failed
+)
+
+// TickRule runs one tick of r: it takes the rule's lease (or keeps the one
+// serve holds), plans the due slots from the checkpoint, records a gap if
+// some are too old, and executes the others oldest first, recording the
+// checkpoint after each slot whose alerts are written. The lease is renewed
+// on a heartbeat meanwhile; when it is lost the work stops at once. It
+// starts no new slot once drain is closed; ctx bounds the executions.
 func (s *Scheduler) TickRule(ctx context.Context, drain <-chan struct{}, r *rule.Rule) TickReport {
+	return s.tickRule(ctx, drain, r, false)
+}
+
+// tickRule is TickRule; quiet logs a skip for a held lease at Debug (serve's
+// retries at the lease's expiry).
+func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule.Rule, quiet bool) TickReport {
 	rep := TickReport{RuleID: r.RuleID}
-	t, err := s.startTick(ctx, r)
-	if err != nil {
-		if errors.Is(err, state.ErrLeaseHeld) {
-			s.cfg.Observer.LeaseHeld(r.RuleID, false)
-			t.log.Debug().Err(err).Msg("rule lease held by another replica, skipping tick")
-			rep.LeaseHeld = true
+	log := s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger()
+	h := s.held(r)
+	if h == nil {
+		var err error
+		h, err = s.acquire(ctx, r)
+		if err != nil {
+			if errors.Is(err, state.ErrLeaseHeld) {
+				s.leaseSkipped(log, h.st.Lease, &rep, quiet)
+				return rep
+			}
+			rep.Err = err
+			s.tickFailed(ctx, log, r, StageLease, err)
 			return rep
 		}
-		rep.Err = err
-		if ctx.Err() == nil { // a cancelled tick means shutdown, not a failure
-			t.log.Error().Err(err).Msg("rule tick failed")
-		}
-		return rep
 	}
 	s.cfg.Observer.LeaseHeld(r.RuleID, true)
+	t := &ruleTick{s: s, r: r, log: log, h: h, outer: ctx, interval: r.Timing.Interval, now: s.cfg.Clock().UTC()}
+	stuck := s.cfg.timeout(t.interval) + h.ttl
+	t.watchdog = time.AfterFunc(stuck, func() {
+		log.Warn().Dur("no_progress_for", stuck).Msg("rule tick stuck: no slot completed within the execution timeout plus the lease TTL")
+		s.cfg.Observer.TickStuck(r.RuleID)
+	})
 	rep.Err = t.run(ctx, drain, &rep)
-	rep.Checkpoint = t.st.LastCompletedSlot
-	if !s.cfg.KeepLease {
-		t.release(ctx)
+	t.watchdog.Stop()
+	st := h.state()
+	rep.Checkpoint = st.LastCompletedSlot
+	if s.cfg.KeepLease && h.LostErr() == nil && ctx.Err() == nil {
+		s.keep(r, h)
+	} else {
+		h.release(ctx)
 	}
 	return rep
 }
 
-// ruleTick is one tick of one rule: the state document it holds the lease on.
+// leaseSkipped reports a tick skipped because another replica holds the
+// lease: at Warn (and counted) unless a live serve replica holds it, which
+// is the normal standby of serve replicas.
+func (s *Scheduler) leaseSkipped(log zerolog.Logger, l *state.Lease, rep *TickReport, quiet bool) {
+	rep.LeaseHeld = true
+	s.cfg.Observer.LeaseHeld(rep.RuleID, false)
+	if !quiet {
+		s.cfg.Observer.LeaseSkipped(rep.RuleID)
+	}
+	now := s.cfg.Clock().UTC()
+	ev := log.Warn()
+	if l != nil {
+		rep.LeaseExpiresAt, rep.LeaseStale = l.ExpiresAt, l.Stale(now)
+		switch {
+		case quiet:
+			ev = log.Debug()
+		case s.cfg.KeepLease && !rep.LeaseStale:
+			ev = log.Info()
+		}
+		ev = ev.Str("holder", l.Owner).Time("lease_expires_at", l.ExpiresAt).Bool("holder_stale", rep.LeaseStale)
+	}
+	ev.Msg("rule skipped: its lease is held by another replica")
+}
+
+// tickFailed logs and counts a tick that failed; a cancelled tick means
+// shutdown, not a failure.
+func (s *Scheduler) tickFailed(ctx context.Context, log zerolog.Logger, r *rule.Rule, stage string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	log.Error().Err(err).Str("stage", stage).Msg("rule tick failed")
+	s.cfg.Observer.TickFailed(r.RuleID, stage)
+}
+
+// ruleTick is one tick of one rule under its lease.
 type ruleTick struct {
 	s        *Scheduler
 	r        *rule.Rule
 	log      zerolog.Logger
-	id       string
+	h        *holder
+	outer    context.Context // the tick's context, before the lease can cancel it
 	interval time.Duration
-	ttl      time.Duration
 	now      time.Time
-	st       state.RuleState
-	v        state.Version
-}
-
-func (s *Scheduler) startTick(ctx context.Context, r *rule.Rule) (*ruleTick, error) {
-	t := &ruleTick{s: s, r: r, log: s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger(), now: s.cfg.Clock().UTC()}
-	iv := r.Timing.Interval
-	t.interval, t.ttl = iv, s.cfg.leaseTTL(iv)
-	t.id = state.RuleDocID(r.Space, r.SavedObjectID())
-	init := state.RuleState{RuleID: r.RuleID, RuleUUID: r.SavedObjectID(), RuleName: r.Name, Space: r.Space}
-	var err error
-	t.st, t.v, err = s.cfg.Store.AcquireLease(ctx, t.id, s.cfg.Owner, t.now, t.ttl, init)
-	if err != nil {
-		return t, fmt.Errorf("rule %s: %w", r.RuleID, err)
-	}
-	t.st.RuleID, t.st.RuleName = r.RuleID, r.Name
-	return t, nil
+	watchdog *time.Timer
 }
 
 func (t *ruleTick) run(ctx context.Context, drain <-chan struct{}, rep *TickReport) error {
 	cfg := t.s.cfg
+	// The work stops as soon as the lease is lost (fencing).
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-t.h.Lost():
+			cancel(t.h.LostErr())
+		case <-ctx.Done():
+		}
+	}()
+
+	st := t.h.state()
 	latest := rule.AlignSlot(t.now.Add(-cfg.Delay), t.interval)
 	plan := PlanSlots(PlanInput{
-		Interval: t.interval, Latest: latest, Checkpoint: t.st.LastCompletedSlot,
+		Interval: t.interval, Latest: latest, Checkpoint: st.LastCompletedSlot,
 		StartFrom: cfg.StartFrom, MaxCatchup: cfg.MaxCatchup,
 	})
 	if plan.Gap != nil {
 		rep.Gap = plan.Gap
 		if err := t.recordGap(ctx, *plan.Gap); err != nil {
+			return t.failed(ctx, StageState, err)
+		}
+	}
+	t.reportGap()
+	if len(plan.Slots) > 0 {
+		if err := t.execute(ctx, drain, plan.Slots, rep); err != nil {
 			return err
 		}
 	}
-	if t.st.Gap != nil {
-		cfg.Observer.GapSeconds(t.r.RuleID, t.st.Gap.To.Sub(t.st.Gap.From).Seconds())
+	if cfg.FillOldGaps && cfg.FillGap != nil {
+		return t.fillGap(ctx, drain, rep)
+	}
+	return nil
+}
+
+func (t *ruleTick) reportGap() {
+	if g := t.h.state().Gap; g != nil {
+		t.s.cfg.Observer.GapSeconds(t.r.RuleID, g.To.Sub(g.From).Seconds())
 	} else {
-		cfg.Observer.GapSeconds(t.r.RuleID, 0)
+		t.s.cfg.Observer.GapSeconds(t.r.RuleID, 0)
 	}
-	if len(plan.Slots) == 0 {
-		return nil
+}
+
+// failed counts and wraps an error of the tick.
+func (t *ruleTick) failed(_ context.Context, stage string, err error) error {
+	if t.h.LostErr() != nil && !errors.Is(err, errDraining) {
+		stage = StageLost
 	}
-	if t.st.LastCompletedSlot == nil {
-		if err := t.markStart(ctx, plan.Slots[0]); err != nil {
-			return err
+	t.s.tickFailed(t.outer, t.log, t.r, stage, err)
+	return fmt.Errorf("rule %s: %w", t.r.RuleID, err)
+}
+
+func (t *ruleTick) execute(ctx context.Context, drain <-chan struct{}, slots []time.Time, rep *TickReport) error {
+	cfg := t.s.cfg
+	if t.h.state().LastCompletedSlot == nil {
+		if err := t.markStart(ctx, slots[0]); err != nil {
+			return t.failed(ctx, StageState, err)
 		}
 	}
-	if len(plan.Slots) > 1 {
-		t.log.Info().Time("from_slot", plan.Slots[0]).Time("to_slot", plan.Slots[len(plan.Slots)-1]).
-			Int("slots", len(plan.Slots)).Msg("catching up missed slots")
+	kind := ExecScheduled
+	if len(slots) > 1 {
+		kind = ExecCatchUp
+		t.log.Info().Time("from_slot", slots[0]).Time("to_slot", slots[len(slots)-1]).
+			Int("slots", len(slots)).Msg("catching up missed slots")
 	}
 	done := func(d SlotDone) error {
-		if err := t.checkpoint(ctx, d); err != nil {
+		if err := t.checkpoint(ctx, kind, d); err != nil {
 			return err
 		}
 		rep.Executed += d.Slots
@@ -118,22 +210,23 @@ func (t *ruleTick) run(ctx context.Context, drain <-chan struct{}, rep *TickRepo
 			return nil
 		}
 	}
-	err := cfg.Execute(ctx, t.r, plan.Slots, done)
+	err := cfg.Execute(ctx, t.r, slots, done)
 	var se *SlotError
 	switch {
 	case err == nil, errors.Is(err, errDraining):
 		return nil
-	case ctx.Err() != nil:
+	case t.h.LostErr() != nil:
+		return t.failed(ctx, StageLost, fmt.Errorf("execution stopped: %w", t.h.LostErr()))
+	case t.outer.Err() != nil:
 		// Shutdown abandoned the execution: the checkpoint stays, the slot
 		// runs again on the next start (its alerts are idempotent).
 		t.log.Info().Err(err).Msg("execution abandoned at shutdown")
 		return fmt.Errorf("rule %s: execution abandoned: %w", t.r.RuleID, ctx.Err())
 	case errors.As(err, &se):
-		t.fail(ctx, se)
-		return fmt.Errorf("rule %s: %w", t.r.RuleID, err)
+		t.fail(ctx, kind, se)
+		return t.failed(ctx, StageExecute, err)
 	default:
-		t.log.Error().Err(err).Msg("rule tick failed")
-		return fmt.Errorf("rule %s: %w", t.r.RuleID, err)
+		return t.failed(ctx, StageState, err)
 	}
 }
 
@@ -141,7 +234,7 @@ func (t *ruleTick) run(ctx context.Context, drain <-chan struct{}, rep *TickRepo
 // the operator how to fill it.
 func (t *ruleTick) recordGap(ctx context.Context, g GapRange) error {
 	merged := state.Gap{From: g.From, To: g.To}
-	if old := t.st.Gap; old != nil {
+	if old := t.h.state().Gap; old != nil {
 		if old.From.Before(merged.From) {
 			merged.From = old.From
 		}
@@ -149,11 +242,14 @@ func (t *ruleTick) recordGap(ctx context.Context, g GapRange) error {
 			merged.To = old.To
 		}
 	}
-	t.log.Warn().Time("gap_from", g.From).Time("gap_to", g.To).Dur("max_catchup", t.s.cfg.MaxCatchup).
-		Str("fill_with", backfillCommand(t.r, g)).
-		Msgf("missed slots older than the catch-up limit are not executed; run %s", backfillCommand(t.r, g))
-	t.st.Gap = &merged
-	return t.put(ctx)
+	ev := t.log.Warn().Time("gap_from", g.From).Time("gap_to", g.To).Dur("max_catchup", t.s.cfg.MaxCatchup)
+	if t.s.cfg.FillOldGaps {
+		ev.Msg("missed slots older than the catch-up limit are filled in the background (--fill-old-gaps)")
+	} else {
+		ev.Str("fill_with", backfillCommand(t.r, g)).
+			Msgf("missed slots older than the catch-up limit are not executed; run %s", backfillCommand(t.r, g))
+	}
+	return t.h.write(ctx, func(st *state.RuleState) { st.Gap = &merged })
 }
 
 func backfillCommand(r *rule.Rule, g GapRange) string {
@@ -167,70 +263,49 @@ func backfillCommand(r *rule.Rule, g GapRange) string {
 // and skip it.
 func (t *ruleTick) markStart(ctx context.Context, first time.Time) error {
 	before := first.Add(-t.interval)
-	t.st.LastCompletedSlot = &before
 	t.log.Info().Time("first_slot", first).
 		Msg("first start of the rule: earlier slots are not executed (esrule backfill executes history)")
-	if err := t.put(ctx); err != nil {
+	if err := t.h.write(ctx, func(st *state.RuleState) { st.LastCompletedSlot = &before }); err != nil {
 		return fmt.Errorf("record the start slot: %w", err)
 	}
 	return nil
 }
 
-// checkpoint records the completed slots and renews the lease.
-func (t *ruleTick) checkpoint(ctx context.Context, d SlotDone) error {
+// checkpoint records the completed slots (which renews the lease).
+func (t *ruleTick) checkpoint(ctx context.Context, kind string, d SlotDone) error {
 	now := t.s.cfg.Clock().UTC()
 	through := d.Through.UTC()
 	res := d.Result
-	t.st.LastCompletedSlot = &through
-	t.st.LastRunAt, t.st.LastSuccessAt = &now, &now
-	t.st.LastStatus, t.st.LastError = state.StatusSucceeded, ""
-	t.st.LastExecutionUUID = res.ExecutionUUID
-	t.st.Counts = state.Counts{
-		TermsChecked: res.TermsChecked, NewTerms: res.NewTerms,
-		AlertsCreated: res.AlertsCreated, AlertsDuplicate: res.AlertsDuplicate,
-	}
-	t.st.Durations = state.Durations{TookMS: res.Took.Milliseconds(), ESTookMS: res.ESTook.Milliseconds()}
-	if err := t.putAt(ctx, now); err != nil {
+	err := t.h.write(ctx, func(st *state.RuleState) {
+		st.LastCompletedSlot = &through
+		st.LastRunAt, st.LastSuccessAt = &now, &now
+		st.LastStatus, st.LastError = state.StatusSucceeded, ""
+		st.LastExecutionUUID = res.ExecutionUUID
+		st.Counts = state.Counts{
+			TermsChecked: res.TermsChecked, NewTerms: res.NewTerms,
+			AlertsCreated: res.AlertsCreated, AlertsDuplicate: res.AlertsDuplicate,
+		}
+		st.Durations = state.Durations{TookMS: res.Took.Milliseconds(), ESTookMS: res.ESTook.Milliseconds()}
+	})
+	if err != nil {
 		return fmt.Errorf("record checkpoint %s: %w", through.Format(time.RFC3339), err)
 	}
-	t.s.cfg.Observer.Executed(t.r.RuleID, now, res, nil)
+	t.watchdog.Reset(t.s.cfg.timeout(t.interval) + t.h.ttl)
+	t.s.cfg.Observer.Executed(t.r.RuleID, kind, now, max(d.Slots, 1), res, nil)
 	return nil
 }
 
 // fail records a failed slot; the checkpoint stays where it was.
-func (t *ruleTick) fail(ctx context.Context, se *SlotError) {
+func (t *ruleTick) fail(ctx context.Context, kind string, se *SlotError) {
 	now := t.s.cfg.Clock().UTC()
-	t.log.Error().Err(se.Err).Time("slot", se.Slot).Msg("rule execution failed")
-	t.s.cfg.Observer.Executed(t.r.RuleID, now, se.Result, se.Err)
-	t.st.LastRunAt = &now
-	t.st.LastStatus, t.st.LastError = state.StatusFailed, se.Error()
-	t.st.LastExecutionUUID = se.Result.ExecutionUUID
-	if err := t.putAt(ctx, now); err != nil {
+	t.log.Error().Err(se.Err).Time("slot", se.Slot).Str("execution_type", kind).Msg("rule execution failed")
+	t.s.cfg.Observer.Executed(t.r.RuleID, kind, now, 1, se.Result, se.Err)
+	err := t.h.write(context.WithoutCancel(ctx), func(st *state.RuleState) {
+		st.LastRunAt = &now
+		st.LastStatus, st.LastError = state.StatusFailed, se.Error()
+		st.LastExecutionUUID = se.Result.ExecutionUUID
+	})
+	if err != nil {
 		t.log.Warn().Err(err).Msg("could not record the failed execution in the state; continuing")
 	}
-}
-
-func (t *ruleTick) put(ctx context.Context) error { return t.putAt(ctx, t.s.cfg.Clock().UTC()) }
-
-// putAt writes the state with a renewed lease. A conflict means another
-// replica took the rule over: the tick must stop.
-func (t *ruleTick) putAt(ctx context.Context, now time.Time) error {
-	t.st.UpdatedAt = now
-	t.st.Lease = &state.Lease{Owner: t.s.cfg.Owner, ExpiresAt: now.Add(t.ttl)}
-	v, err := t.s.cfg.Store.Put(ctx, t.id, t.st, t.v)
-	if err != nil {
-		return err
-	}
-	t.v = v
-	return nil
-}
-
-func (t *ruleTick) release(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer cancel()
-	if _, err := t.s.cfg.Store.ReleaseLease(ctx, t.id, t.s.cfg.Owner, t.st, t.v, t.s.cfg.Clock()); err != nil {
-		t.log.Warn().Err(err).Msg("could not release the rule lease; it expires by itself")
-		return
-	}
-	t.s.cfg.Observer.LeaseHeld(t.r.RuleID, false)
 }

@@ -57,31 +57,6 @@ func (m *memStore) Put(_ context.Context, id string, doc any, v state.Version) (
 	return state.Version{SeqNo: m.seq[id], PrimaryTerm: 1}, nil
 }
 
-func (m *memStore) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init state.RuleState) (state.RuleState, state.Version, error) {
-	r := init
-	v, err := m.Get(ctx, id, &r)
-	if err != nil {
-		return r, v, err
-	}
-	if r.Lease.Held(owner, now) {
-		return r, v, state.ErrLeaseHeld
-	}
-	r.Lease = &state.Lease{Owner: owner, ExpiresAt: now.Add(ttl)}
-	nv, err := m.Put(ctx, id, r, v)
-	if errors.Is(err, state.ErrConflict) {
-		return r, v, state.ErrLeaseHeld
-	}
-	return r, nv, err
-}
-
-func (m *memStore) ReleaseLease(ctx context.Context, id, owner string, r state.RuleState, v state.Version, _ time.Time) (state.Version, error) {
-	if r.Lease == nil || r.Lease.Owner != owner {
-		return v, nil
-	}
-	r.Lease = nil
-	return m.Put(ctx, id, r, v)
-}
-
 func (m *memStore) rule(t *testing.T, r *rule.Rule) state.RuleState {
 	t.Helper()
 	var st state.RuleState
@@ -215,7 +190,7 @@ func TestTickRuleLease(t *testing.T) {
 	require.True(t, rep.LeaseHeld)
 	require.Empty(t, runB.ran)
 
-	// a dies; once its lease (2 intervals) expires, b takes over and catches up.
+	// a dies; once its lease (DefaultLeaseTTL) expires, b takes over and catches up.
 	clk.t = t0.Add(15 * time.Minute)
 	rep = b.TickRule(ctx, nil, r)
 	require.NoError(t, rep.Err)
@@ -241,25 +216,25 @@ func TestTickRuleStopsWhenDraining(t *testing.T) {
 	require.True(t, store.rule(t, r).LastCompletedSlot.Equal(t0.Add(5*time.Minute)))
 }
 
-func TestNewRejectsLeaseShorterThanTimeout(t *testing.T) {
-	_, err := New(Config{Rules: []*rule.Rule{testRule()}, Store: newMemStore(), Execute: (&fakeRunner{}).execute,
-		Clock: time.Now, Owner: "a", Timeout: 10 * time.Minute, LeaseTTL: 10 * time.Minute})
-	require.ErrorContains(t, err, "must exceed the execution timeout")
+func TestNewRejectsBadLeaseSettings(t *testing.T) {
+	base := Config{Rules: []*rule.Rule{testRule()}, Store: newMemStore(), Execute: (&fakeRunner{}).execute,
+		Clock: time.Now, Owner: "a"}
+	c := base
+	c.LeaseTTL = time.Millisecond
+	_, err := New(c)
+	require.ErrorContains(t, err, "too short")
+	c = base
+	c.FillOldGaps = true
+	_, err = New(c)
+	require.ErrorContains(t, err, "without a gap filler")
+	// A lease shorter than the execution timeout is fine: the heartbeat keeps it.
+	c = base
+	c.Timeout, c.LeaseTTL = 10*time.Minute, 30*time.Second
+	_, err = New(c)
+	require.NoError(t, err)
 }
 
 func TestLeaseTTLDefault(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  Config
-		want time.Duration
-	}{
-		{"twice the interval", Config{}, 10 * time.Minute},
-		{"longer timeout", Config{Timeout: 20 * time.Minute}, 25 * time.Minute},
-		{"explicit", Config{LeaseTTL: time.Hour}, time.Hour},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.want, tt.cfg.leaseTTL(5*time.Minute))
-		})
-	}
+	require.Equal(t, DefaultLeaseTTL, Config{}.leaseTTL(5*time.Minute))
+	require.Equal(t, time.Hour, Config{LeaseTTL: time.Hour}.leaseTTL(5*time.Minute))
 }

@@ -19,9 +19,6 @@ const (
 // ErrConflict means the document changed since it was read (HTTP 409).
 var ErrConflict = errors.New("state changed concurrently")
 
-// ErrLeaseHeld means another owner holds an unexpired lease on the rule.
-var ErrLeaseHeld = errors.New("lease held by another replica")
-
 // RuleState is the state document of one rule. Times are UTC.
 type RuleState struct {
 	RuleID            string     `json:"rule_id"`
@@ -53,12 +50,6 @@ type Counts struct {
 type Durations struct {
 	TookMS   int64 `json:"took_ms"`
 	ESTookMS int64 `json:"es_took_ms"`
-}
-
-// Lease marks the replica that may execute the rule until ExpiresAt.
-type Lease struct {
-	Owner     string    `json:"owner"`
-	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // Gap is a range of slots older than the catch-up limit that were not
@@ -103,9 +94,4 @@ func RuleDocID(space, ruleUUID string) string { return space + ":" + ruleUUID }
 // BackfillDocID is the checkpoint document id of a backfill range.
 func BackfillDocID(space, ruleUUID string, from, to time.Time) string {
 	return "backfill:" + space + ":" + ruleUUID + ":" + from.UTC().Format(time.RFC3339) + ":" + to.UTC().Format(time.RFC3339)
-}
-
-// Held reports whether the lease is held by someone other than owner at now.
-func (l *Lease) Held(owner string, now time.Time) bool {
-	return l != nil && l.Owner != owner && now.Before(l.ExpiresAt)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,20 +14,40 @@ import (
 	"github.com/esrule/esrule/esclient"
 )
 
+// DefaultRequestTimeout bounds every state request (all its attempts and
+// retries): a hung Elasticsearch must not hold a tick, a lease renewal or a
+// release for minutes.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Store reads and writes state documents in one index.
 type Store struct {
-	c     esapi.Transport
-	index string
+	c       esapi.Transport
+	index   string
+	timeout time.Duration
 }
 
-// NewStore returns a Store on index (mappings.StateIndex in production).
+// NewStore returns a Store on index (mappings.StateIndex in production)
+// whose requests are bounded by DefaultRequestTimeout.
 func NewStore(c esapi.Transport, index string) *Store {
-	return &Store{c: c, index: index}
+	return &Store{c: c, index: index, timeout: DefaultRequestTimeout}
+}
+
+// WithRequestTimeout returns a copy of s whose requests are bounded by d
+// (d <= 0: DefaultRequestTimeout).
+func (s *Store) WithRequestTimeout(d time.Duration) *Store {
+	if d <= 0 {
+		d = DefaultRequestTimeout
+	}
+	c := *s
+	c.timeout = d
+	return &c
 }
 
 // Get reads document id into dst. A missing document leaves dst untouched and
 // returns the zero Version.
 func (s *Store) Get(ctx context.Context, id string, dst any) (Version, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	res, err := esapi.GetRequest{Index: s.index, DocumentID: id}.Do(ctx, s.c)
 	if err != nil {
 		return Version{}, fmt.Errorf("get state %s: %w", id, err)
@@ -62,6 +81,8 @@ func (s *Store) Get(ctx context.Context, id string, dst any) (Version, error) {
 // only if it does not exist yet). It returns ErrConflict when another writer
 // got there first, and the new Version otherwise.
 func (s *Store) Put(ctx context.Context, id string, doc any, v Version) (Version, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return Version{}, fmt.Errorf("encode state %s: %w", id, err)
@@ -97,43 +118,6 @@ func (s *Store) Put(ctx context.Context, id string, doc any, v Version) (Version
 		return Version{}, fmt.Errorf("decode write of state %s: %w", id, err)
 	}
 	return Version{SeqNo: out.SeqNo, PrimaryTerm: out.PrimaryTerm}, nil
-}
-
-// AcquireLease reads the rule's state and takes (or renews) its lease for
-// owner until now+ttl. It returns ErrLeaseHeld when another owner holds an
-// unexpired lease or wins the race for it. The returned state and Version are
-// what the caller updates when the execution ends.
-func (s *Store) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration, init RuleState) (RuleState, Version, error) {
-	r := init
-	v, err := s.Get(ctx, id, &r)
-	if err != nil {
-		return RuleState{}, Version{}, err
-	}
-	if r.Lease.Held(owner, now) {
-		return r, v, fmt.Errorf("acquire lease on %s (held by %s until %s): %w",
-			id, r.Lease.Owner, r.Lease.ExpiresAt.Format(time.RFC3339), ErrLeaseHeld)
-	}
-	r.Lease = &Lease{Owner: owner, ExpiresAt: now.Add(ttl).UTC()}
-	r.UpdatedAt = now.UTC()
-	nv, err := s.Put(ctx, id, r, v)
-	if err != nil {
-		if errors.Is(err, ErrConflict) {
-			return r, v, fmt.Errorf("acquire lease on %s: %w", id, ErrLeaseHeld)
-		}
-		return r, v, err
-	}
-	return r, nv, nil
-}
-
-// ReleaseLease clears owner's lease, keeping everything else, if the state is
-// still at version v.
-func (s *Store) ReleaseLease(ctx context.Context, id, owner string, r RuleState, v Version, now time.Time) (Version, error) {
-	if r.Lease == nil || r.Lease.Owner != owner {
-		return v, nil
-	}
-	r.Lease = nil
-	r.UpdatedAt = now.UTC()
-	return s.Put(ctx, id, r, v)
 }
 
 func responseError(res *esapi.Response) error {

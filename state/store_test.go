@@ -81,25 +81,26 @@ func TestLeases(t *testing.T) {
 	init := state.RuleState{RuleID: "r1", RuleUUID: "so-1", Space: "default"}
 	ttl := 2 * time.Minute
 
-	r, v, err := s.AcquireLease(ctx, "default:so-1", "a", t0, ttl, init)
+	r, v, err := s.AcquireLease(ctx, "default:so-1", state.Claim{Owner: "a", Token: "ta", Now: t0, TTL: ttl, Heartbeat: 40 * time.Second}, init)
 	require.NoError(t, err)
-	require.Equal(t, &state.Lease{Owner: "a", ExpiresAt: t0.Add(ttl)}, r.Lease)
+	require.Equal(t, &state.Lease{Owner: "a", Token: "ta", Generation: 1, Writes: 1, ExpiresAt: t0.Add(ttl), RenewedAt: t0, HeartbeatMS: 40000}, r.Lease)
 	require.Equal(t, t0, r.UpdatedAt)
 
 	// Another owner is refused while the lease runs.
-	_, _, err = s.AcquireLease(ctx, "default:so-1", "b", t0.Add(time.Minute), ttl, init)
+	_, _, err = s.AcquireLease(ctx, "default:so-1", state.Claim{Owner: "b", Now: t0.Add(time.Minute), TTL: ttl}, init)
 	require.ErrorIs(t, err, state.ErrLeaseHeld)
 	require.ErrorContains(t, err, "held by a until 2026-03-02T10:02:00Z")
 
-	// The owner renews it.
-	r, v2, err := s.AcquireLease(ctx, "default:so-1", "a", t0.Add(time.Minute), ttl, init)
+	// The owner acquires it again (a new acquisition: token and generation).
+	r, v2, err := s.AcquireLease(ctx, "default:so-1", state.Claim{Owner: "a", Token: "ta2", Now: t0.Add(time.Minute), TTL: ttl}, init)
 	require.NoError(t, err)
 	require.Equal(t, t0.Add(time.Minute+ttl), r.Lease.ExpiresAt)
+	require.Equal(t, int64(2), r.Lease.Generation)
 	require.NotEqual(t, v, v2)
 
 	// Release keeps the rest of the state and clears the lease.
 	r.LastStatus = state.StatusSucceeded
-	v3, err := s.ReleaseLease(ctx, "default:so-1", "a", r, v2, t0.Add(90*time.Second))
+	v3, err := state.ReleaseLease(ctx, s, "default:so-1", r, v2, t0.Add(90*time.Second))
 	require.NoError(t, err)
 	var stored state.RuleState
 	_, err = s.Get(ctx, "default:so-1", &stored)
@@ -107,15 +108,15 @@ func TestLeases(t *testing.T) {
 	require.Nil(t, stored.Lease)
 	require.Equal(t, state.StatusSucceeded, stored.LastStatus)
 
-	// Releasing someone else's lease (or none) writes nothing.
-	same, err := s.ReleaseLease(ctx, "default:so-1", "b", stored, v3, t0)
+	// Releasing no lease writes nothing.
+	same, err := state.ReleaseLease(ctx, s, "default:so-1", stored, v3, t0)
 	require.NoError(t, err)
 	require.Equal(t, v3, same)
 
 	// After expiry another owner takes it.
-	_, _, err = s.AcquireLease(ctx, "default:so-1", "a", t0.Add(2*time.Minute), time.Minute, init)
+	_, _, err = s.AcquireLease(ctx, "default:so-1", state.Claim{Owner: "a", Now: t0.Add(2 * time.Minute), TTL: time.Minute}, init)
 	require.NoError(t, err)
-	r, _, err = s.AcquireLease(ctx, "default:so-1", "b", t0.Add(3*time.Minute), ttl, init)
+	r, _, err = s.AcquireLease(ctx, "default:so-1", state.Claim{Owner: "b", Now: t0.Add(3 * time.Minute), TTL: ttl}, init)
 	require.NoError(t, err)
 	require.Equal(t, "b", r.Lease.Owner)
 
@@ -127,7 +128,7 @@ func TestLeases(t *testing.T) {
 		return estest.Error(http.StatusConflict, "version_conflict_engine_exception", "[default:so-2]: version conflict")
 	})
 	rs := state.NewStore(racing.Client(t), index)
-	_, _, err = rs.AcquireLease(ctx, "default:so-2", "a", t0, ttl, init)
+	_, _, err = rs.AcquireLease(ctx, "default:so-2", state.Claim{Owner: "a", Now: t0, TTL: ttl}, init)
 	require.ErrorIs(t, err, state.ErrLeaseHeld)
 }
 
@@ -185,7 +186,7 @@ func TestErrorStatuses(t *testing.T) {
 			check(err, "get state x: ")
 			_, err = s.Put(ctx, "x", r, state.Version{})
 			check(err, "write state x: ")
-			_, _, err = s.AcquireLease(ctx, "x", "a", t0, time.Minute, r)
+			_, _, err = s.AcquireLease(ctx, "x", state.Claim{Owner: "a", Now: t0, TTL: time.Minute}, r)
 			check(err, "get state x: ")
 		})
 	}

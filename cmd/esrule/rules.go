@@ -30,10 +30,15 @@ export NDJSON files, or directories of them), or on the built-in rule when
 }
 
 func newRulesListCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var so stateListOptions
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "Show the loaded rules as a table",
-		Args:  cobra.NoArgs,
+		Long: `list shows the loaded rules as a table. With --state it also reads each rule's
+state document from Elasticsearch and shows the last completed slot, the last
+status, the lease holder and the open gap (missed slots older than the catch-up
+limit, not yet filled).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := g.logger()
 			if err != nil {
@@ -43,9 +48,14 @@ func newRulesListCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if so.state {
+				return writeRulesStateTable(cmd.Context(), g, so, cmd.OutOrStdout(), rules)
+			}
 			return writeRulesTable(cmd.OutOrStdout(), rules)
 		},
 	}
+	so.addFlags(cmd)
+	return cmd
 }
 
 func writeRulesTable(w io.Writer, rules []*rule.Rule) error {

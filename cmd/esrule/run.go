@@ -37,6 +37,8 @@ type tickOptions struct {
 	timeout          time.Duration
 	owner            string
 	maxResponseBytes int64
+	fillOldGaps      bool
+	gapFillChunk     time.Duration
 }
 
 func (o *tickOptions) addFlags(f *pflag.FlagSet) {
@@ -45,9 +47,14 @@ func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill")
 	f.StringVar(&o.startFrom, "start-from", "now",
 		"where a rule without state starts: now (the latest slot) or an RFC 3339 time")
-	f.DurationVar(&o.leaseTTL, "lease-ttl", 0, "rule lease duration, renewed after every slot (default: twice the rule's interval, at least the timeout plus one interval)")
+	f.DurationVar(&o.leaseTTL, "lease-ttl", schedule.DefaultLeaseTTL,
+		"rule lease duration, renewed every third of it while a rule runs: the takeover time after a replica dies")
 	f.DurationVar(&o.timeout, "execution-timeout", 0, "limit of one slot's execution (default: the rule's interval)")
 	f.StringVar(&o.owner, "owner", "", "replica id in rule leases (default: hostname-pid-random)")
+	f.BoolVar(&o.fillOldGaps, "fill-old-gaps", false,
+		"fill missed slots older than --max-catchup in the background through the backfill engine (at most --gap-fill-chunk per tick)")
+	f.DurationVar(&o.gapFillChunk, "gap-fill-chunk", schedule.DefaultGapFillChunk,
+		"with --fill-old-gaps: the part of a rule's gap one tick fills")
 	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
 }
@@ -59,6 +66,8 @@ func (o *tickOptions) validate() (time.Time, error) {
 		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", o.maxCatchup)
 	case o.leaseTTL < 0 || o.timeout < 0:
 		return time.Time{}, usagef("--lease-ttl and --execution-timeout must not be negative")
+	case o.gapFillChunk < 0:
+		return time.Time{}, usagef("--gap-fill-chunk %s: want a positive duration", o.gapFillChunk)
 	case o.maxResponseBytes <= 0:
 		return time.Time{}, usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
 	case o.stateIndex == "":
@@ -103,7 +112,8 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 		Long: `Without --at, run does exactly one tick of serve and exits (the Kubernetes CronJob
 form): for every selected rule it takes the rule's lease, executes every slot from the
 checkpoint in the state index to the latest completed slot, oldest first (up to
---max-catchup; older missed slots are reported as a gap to fill with esrule backfill),
+--max-catchup; older missed slots are reported as a gap to fill with esrule backfill,
+or filled by later runs with --fill-old-gaps),
 and advances the checkpoint after each slot's alerts are written. A missed CronJob run
 therefore leaves no gap.
 
@@ -226,7 +236,8 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 // delivery round of the notification actions, so that a CronJob notifies
 // too. It prints one JSON summary line per slot executed one by one and
 // fails (exit 1) if any execution failed. A rule whose lease another
-// replica holds is skipped (logged).
+// replica holds is skipped (logged at Warn); a lease left by a holder that
+// is gone (no heartbeat) is waited for and taken over.
 func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer) error {
 	log, err := g.logger()
 	if err != nil {
@@ -269,6 +280,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	owner := o.tick.ownerID()
 	s, err := e.Scheduler(schedule.Config{
 		Rules: rules, Owner: owner, LeaseTTL: o.tick.leaseTTL, MaxCatchup: o.tick.maxCatchup, StartFrom: startFrom,
+		FillOldGaps: o.tick.fillOldGaps, GapFillChunk: o.tick.gapFillChunk,
 	})
 	if err != nil {
 		return asUsage(err)

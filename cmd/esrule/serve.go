@@ -42,9 +42,11 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 the interval since the Unix epoch, UTC, plus --schedule-delay) it executes every slot due
 since the rule's checkpoint, oldest first, then records the checkpoint. On start and on
 every tick missed slots are caught up, up to --max-catchup; older ones are reported as a
-gap (log, metric esrule_gap_seconds, state document) with the esrule backfill command
-that fills them. A per-rule lease in the state index lets several replicas run serve:
-one executes a rule at a time, another takes over when its lease expires.
+gap (log, metric esrule_gap_seconds, state document, esrule rules list --state) with the
+esrule backfill command that fills them; --fill-old-gaps fills them in the background,
+one --gap-fill-chunk per tick. A per-rule lease in the state index lets several replicas
+run serve: one executes a rule at a time and renews its lease on a heartbeat; another
+takes over within --lease-ttl when the holder dies.
 
 Endpoints on --listen: /healthz (the process is alive), /readyz (Elasticsearch reachable,
 indices installed, rules loaded), /metrics (Prometheus).
@@ -138,6 +140,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	s, err := e.Scheduler(schedule.Config{
 		Rules: rules, Owner: owner, LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true, ShutdownGrace: o.shutdownGrace,
+		FillOldGaps: o.fillOldGaps, GapFillChunk: o.gapFillChunk,
 	})
 	if err != nil {
 		return asUsage(err)
