@@ -169,6 +169,9 @@ func TestIntegrationServeReplicas(t *testing.T) {
 // noRelease is a store whose lease releases are lost (a crashed replica).
 type noRelease struct{ *state.Store }
 
-func (n noRelease) ReleaseLease(_ context.Context, _, _ string, _ state.RuleState, v state.Version, _ time.Time) (state.Version, error) {
-	return v, errors.New("replica crashed")
+func (n noRelease) Put(ctx context.Context, id string, doc any, v state.Version) (state.Version, error) {
+	if st, ok := doc.(state.RuleState); ok && st.Lease == nil {
+		return v, errors.New("replica crashed")
+	}
+	return n.Store.Put(ctx, id, doc, v)
 }
