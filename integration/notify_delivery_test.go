@@ -168,3 +168,23 @@ func TestIntegrationNotifyRunOnce(t *testing.T) {
 	require.NoError(t, d.RunOnce(context.Background()))
 	requireOncePerID(t, hook.counts(), ids)
 }
+
+// TestIntegrationNotifyRunOnceFlakyReceiver: a receiver that fails every
+// seventh request does not stop the round; the failed alerts are sent again
+// with backoff, so one round of esrule run delivers everything, once.
+func TestIntegrationNotifyRunOnceFlakyReceiver(t *testing.T) {
+	c := newClient(t)
+	alias := notifyAlertsAlias(t, c)
+	hook := newReceiver(t)
+	hook.mu.Lock()
+	hook.failEvery = 7
+	hook.mu.Unlock()
+	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 30})
+	d, err := notify.New(c, notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, MaxInFlight: 1, Rate: 1000}))
+	require.NoError(t, err)
+	require.NoError(t, d.RunOnce(context.Background()))
+	requests, _ := hook.stats()
+	require.Greater(t, requests, len(ids), "some requests failed")
+	requireOncePerID(t, hook.counts(), ids)
+	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
+}

@@ -97,6 +97,7 @@ type receiver struct {
 
 	mu        sync.Mutex
 	status    int           // answered status (200 when 0)
+	failEvery int           // when > 0, every failEvery-th request is answered 500
 	delay     time.Duration // wait before answering (ends early when the client gives up)
 	requests  int
 	accepted  map[string]int // Idempotency-Key -> 2xx answers (a naive receiver's deliveries)
@@ -120,6 +121,9 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	rc.inFlight++
 	rc.maxFlight = max(rc.maxFlight, rc.inFlight)
 	status, delay := rc.status, rc.delay
+	if rc.failEvery > 0 && rc.requests%rc.failEvery == 0 {
+		status = http.StatusInternalServerError
+	}
 	rc.mu.Unlock()
 	defer func() {
 		rc.mu.Lock()

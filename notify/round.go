@@ -13,9 +13,22 @@ import (
 // shutdown began so that a message sent is a message recorded.
 const recordTimeout = 10 * time.Second
 
+// roundRetries is how many times a round sends again, with backoff, the
+// alerts whose delivery failed for a retryable reason, before it leaves them
+// to the next round.
+const roundRetries = 3
+
+// pauseAfterFailures is the number of consecutive retryable failures
+// (without Retry-After) from which the destination is considered down and
+// paused. One failure among successes is the alert's problem, not the
+// destination's: the round goes on with the other alerts.
+const pauseAfterFailures = 3
+
 // round searches the alerts the action still has to deliver and sends them,
-// at most MaxInFlight at a time and at most Rate per second; it returns when
-// every request it started has been recorded.
+// at most MaxInFlight at a time and at most Rate per second. It goes on past
+// a retryable failure and sends the failed alerts again at the end, after a
+// backoff (at most roundRetries times, while the destination is not
+// paused); it returns when every request it started has been recorded.
 func (w *worker) round(ctx context.Context, refresh bool) error {
 	if w.pause() > 0 {
 		return nil
@@ -32,13 +45,47 @@ func (w *worker) round(ctx context.Context, refresh bool) error {
 		return err
 	}
 	w.d.cfg.Metrics.pending.WithLabelValues(w.a.Name).Set(float64(total))
+	var eligible []candidate
+	for _, c := range cands {
+		if w.eligible(c.manual, c.summary, c.state, now) {
+			eligible = append(eligible, c)
+		}
+	}
+	failed := w.send(ctx, eligible)
+	for pass := 1; len(failed) > 0 && pass <= roundRetries; pass++ {
+		if w.pause() > 0 || w.isCrashed() || ctx.Err() != nil {
+			break
+		}
+		t := time.NewTimer(w.d.backoff(pass, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		if ctx.Err() != nil || w.pause() > 0 {
+			break
+		}
+		w.log.Debug().Int("alerts", len(failed)).Int("pass", pass).Msg("sending failed notifications again")
+		failed = w.send(ctx, failed)
+	}
+	if w.isCrashed() {
+		return errCrashed
+	}
+	if err := w.stateErrors(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
 
+// send delivers cands, at most MaxInFlight at a time and Rate per second,
+// until the destination pauses; it returns those that failed and may be
+// sent again.
+func (w *worker) send(ctx context.Context, cands []candidate) []candidate {
 	slots := make(chan struct{}, w.a.MaxInFlight)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []candidate
 	for _, c := range cands {
-		if !w.eligible(c.manual, c.summary, c.state, now) {
-			continue
-		}
 		if w.pause() > 0 || w.isCrashed() {
 			break
 		}
@@ -57,17 +104,15 @@ func (w *worker) round(ctx context.Context, refresh bool) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			w.deliver(ctx, c)
+			if w.deliver(ctx, c) {
+				mu.Lock()
+				failed = append(failed, c)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
-	if w.isCrashed() {
-		return errCrashed
-	}
-	if err := w.stateErrors(); err != nil {
-		return err
-	}
-	return ctx.Err()
+	return failed
 }
 
 // eligible says whether the action should send the alert now.
@@ -88,12 +133,13 @@ func (w *worker) eligible(manual bool, s Summary, st notifyState, now time.Time)
 	return true
 }
 
-// deliver claims, sends and records one alert.
-func (w *worker) deliver(ctx context.Context, c candidate) {
+// deliver claims, sends and records one alert. It reports whether the
+// send failed for a retryable reason (the alert is pending again).
+func (w *worker) deliver(ctx context.Context, c candidate) (retry bool) {
 	log := w.log.With().Str("alert_id", c.id).Logger()
 	ds, v, ok := w.claim(ctx, c)
 	if !ok {
-		return
+		return false
 	}
 	s, err := c.summary.withLink(w.link)
 	if err != nil {
@@ -106,16 +152,16 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 		w.d.cfg.Metrics.requestSeconds.WithLabelValues(w.a.Name).Observe(w.d.cfg.Clock().Sub(start).Seconds())
 	}
 	if errors.Is(err, context.Canceled) {
-		return // shutdown: the claim expires and the alert is sent again
+		return false // shutdown: the claim expires and the alert is sent again
 	}
 	if err == nil && w.d.cfg.AfterSend != nil {
 		if hookErr := w.d.cfg.AfterSend(w.a.Name, c.id); hookErr != nil {
 			w.setCrashed()
-			return
+			return false
 		}
 	}
 	if w.isCrashed() {
-		return
+		return false
 	}
 
 	now := w.d.now()
@@ -132,6 +178,7 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 		ds.Status, ds.LastError = StatusPending, limitError(err.Error())
 		w.d.cfg.Metrics.retries.WithLabelValues(w.a.Name).Inc()
 		w.failed(now, se, log)
+		retry = true
 	default:
 		ds.Status, ds.LastError = StatusFailed, limitError(err.Error())
 		w.d.cfg.Metrics.failed.WithLabelValues(w.a.Name).Inc()
@@ -141,7 +188,9 @@ func (w *worker) deliver(ctx context.Context, c candidate) {
 	defer cancel()
 	if err := w.record(rctx, c, v, ds); err != nil {
 		w.stateFailed(err, log.With().Str("status", ds.Status).Logger(), "cannot record delivery; the alert may be sent again")
+		return false
 	}
+	return retry
 }
 
 // claim marks the alert as being sent by this process. It re-reads the
@@ -200,13 +249,18 @@ func (w *worker) succeeded() {
 	w.failures = 0
 }
 
-// failed pauses the destination: exponential backoff, at least Retry-After.
-// The pause is logged when it begins, not for every alert.
+// failed counts a retryable failure and pauses the destination when it
+// asked for it (Retry-After) or failed pauseAfterFailures times in a row:
+// exponential backoff, at least Retry-After. The pause is logged when it
+// begins, not for every alert.
 func (w *worker) failed(now time.Time, se *SendError, log zerolog.Logger) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.failures++
-	until := now.Add(w.d.backoff(w.failures, se.RetryAfter))
+	if se.RetryAfter <= 0 && w.failures < pauseAfterFailures {
+		return
+	}
+	until := now.Add(w.d.backoff(w.failures-pauseAfterFailures+1, se.RetryAfter))
 	if until.After(w.pausedUntil) {
 		if !w.pausedUntil.After(now) {
 			log.Warn().Err(se).Int("consecutive_failures", w.failures).Time("retry_at", until).
