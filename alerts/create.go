@@ -40,6 +40,11 @@ type itemResult struct {
 func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error) {
 	var res WriteResult
 	var failed []ItemError
+	var dups []Alert
+	byID := make(map[string]Alert, len(alerts))
+	for _, a := range alerts {
+		byID[a.ID] = a
+	}
 	items := make([]pendingAlert, 0, len(alerts))
 	for _, a := range alerts {
 		doc, err := json.Marshal(a.Doc)
@@ -73,6 +78,7 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 					res.CreatedIDs = append(res.CreatedIDs, batch[i].id)
 				case outcomeDuplicate:
 					res.Duplicate++
+					dups = append(dups, byID[batch[i].id])
 				case outcomeRetry:
 					retry = append(retry, batch[i])
 					lastRetryErr = append(lastRetryErr, r.err)
@@ -86,6 +92,16 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 			retry = nil
 		}
 		items = retry
+	}
+	if len(dups) > 0 && ctx.Err() == nil {
+		// See own.go: 409s of this call's own lost answers count as created.
+		own, err := w.ownDuplicates(ctx, dups)
+		if err != nil {
+			w.cfg.Logger.Debug().Err(err).Msg("cannot read back duplicate alerts; counting them as duplicates")
+		}
+		res.Created += len(own)
+		res.Duplicate -= len(own)
+		res.CreatedIDs = append(res.CreatedIDs, own...)
 	}
 	if err := ctx.Err(); err != nil && len(failed) > 0 {
 		return res, fmt.Errorf("write alerts: %d of %d not written: %w", len(failed), len(alerts), err)

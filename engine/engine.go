@@ -269,14 +269,20 @@ func (e *Engine) runBounded(ctx context.Context, r *rule.Rule, slot time.Time) (
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%w of %s", errSlotTimeout, limit))
 	defer cancel()
+	// Alerts created by failed attempts count as created; the next attempt
+	// finds them existing, and they are not its duplicates.
+	earlier := 0
 	for n := 1; ; n++ {
 		res, err := e.Run(ctx, r, slot, detect.RunOptions{ExecutionType: alerts.ExecutionScheduled})
 		if err != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), errSlotTimeout) {
 			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 		}
 		if err == nil || ctx.Err() != nil || n > slotRetries || !transient(err) {
+			res.AlertsDuplicate -= min(earlier, res.AlertsDuplicate)
+			res.AlertsCreated += earlier
 			return res, err
 		}
+		earlier += res.AlertsCreated
 		e.cfg.Logger.Warn().Err(err).Str("rule_id", r.RuleID).Time("slot", slot).Int("attempt", n).
 			Msg("slot failed for a transient reason; executing it again")
 		if !pause(ctx, n, e.cfg.Clock) {
