@@ -313,6 +313,7 @@ func (e *Engine) FillGap(ctx context.Context, r *rule.Rule, from, to time.Time, 
 func (e *Engine) runRange(ctx context.Context, r *rule.Rule, from, to time.Time, executionType string, done func(schedule.SlotDone) error) error {
 	iv := r.Timing.Interval
 	last := from
+	carry := 0 // alerts of a failed attempt's unfinished group: the next attempt finds them existing
 	for n := 1; ; n++ {
 		deps := e.backfillDeps(r.Space, false)
 		count := &countingStore{AlertStore: deps.Alerts}
@@ -326,6 +327,8 @@ func (e *Engine) runRange(ctx context.Context, r *rule.Rule, from, to time.Time,
 			Done: func(through time.Time, slots int) error {
 				last = through
 				created, dup := count.take()
+				moved := min(carry, dup)
+				created, dup, carry = created+carry, dup-moved, 0
 				now := e.cfg.Clock()
 				res := detect.Result{RuleID: r.RuleID, Slot: through, AlertsCreated: created, AlertsDuplicate: dup,
 					NewTerms: created + dup, Took: now.Sub(start)}
@@ -340,15 +343,20 @@ func (e *Engine) runRange(ctx context.Context, r *rule.Rule, from, to time.Time,
 		if errors.As(err, &se) {
 			return err
 		}
+		created, dup := count.take() // written after the last group reported
+		created += carry
 		if ctx.Err() == nil && n <= slotRetries && transient(err) && last.Before(to) {
 			e.cfg.Logger.Warn().Err(err).Str("rule_id", r.RuleID).Time("resume_after", last).Int("attempt", n).
 				Msg("catch-up failed for a transient reason; resuming it")
 			if pause(ctx, n, e.cfg.Clock) {
+				carry = created
 				continue
 			}
 		}
 		failed := last.Add(iv)
-		return &schedule.SlotError{Slot: failed, Result: detect.Result{RuleID: r.RuleID, Slot: failed}, Err: err}
+		return &schedule.SlotError{Slot: failed, Err: err, Result: detect.Result{
+			RuleID: r.RuleID, Slot: failed, AlertsCreated: created, AlertsDuplicate: dup, Took: e.cfg.Clock().Sub(start),
+		}}
 	}
 }
 

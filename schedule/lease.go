@@ -154,8 +154,10 @@ func (h *holder) state() state.RuleState {
 }
 
 // heartbeat renews the lease every beat until stopped. When renewals keep
-// failing until the lease would expire before the next one, it declares the
-// lease lost, so that the work stops before another replica may start it.
+// failing until the lease would expire before the next one can land, it
+// declares the lease lost, so that the work stops before another replica
+// may start it: each renewal has until half a beat before the expiry, and
+// a failure with at most one beat left gives up.
 func (h *holder) heartbeat() {
 	defer close(h.stopped)
 	t := time.NewTicker(h.beat)
@@ -168,7 +170,11 @@ func (h *holder) heartbeat() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), h.beat)
+		// A renewal must land before the lease expires, with a margin.
+		h.mu.Lock()
+		deadline := h.renewedAt.Add(h.ttl - h.beat/2)
+		h.mu.Unlock()
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := h.write(ctx, nil)
 		cancel()
 		if err == nil || h.LostErr() != nil {

@@ -216,8 +216,14 @@ func (t *ruleTick) execute(ctx context.Context, drain <-chan struct{}, slots []t
 	case err == nil, errors.Is(err, errDraining):
 		return nil
 	case t.h.LostErr() != nil:
+		if errors.As(err, &se) { // the alerts it wrote count
+			cfg.Observer.Executed(t.r.RuleID, kind, t.s.cfg.Clock().UTC(), 1, se.Result, se.Err)
+		}
 		return t.failed(ctx, StageLost, fmt.Errorf("execution stopped: %w", t.h.LostErr()))
 	case t.outer.Err() != nil:
+		if errors.As(err, &se) {
+			cfg.Observer.Executed(t.r.RuleID, kind, t.s.cfg.Clock().UTC(), 1, se.Result, se.Err)
+		}
 		// Shutdown abandoned the execution: the checkpoint stays, the slot
 		// runs again on the next start (its alerts are idempotent).
 		t.log.Info().Err(err).Msg("execution abandoned at shutdown")
