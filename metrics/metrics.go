@@ -224,3 +224,15 @@ func (m *Metrics) Coverage(ruleID string, c detect.Coverage) {
 		m.coverageRatio.WithLabelValues(ruleID, f.Field).Set(float64(f.Docs) / float64(c.Total))
 	}
 }
+
+// Executions is the esrule_executions_total counter of one rule, execution
+// type and result (tests and benchmarks read it).
+func (m *Metrics) Executions(ruleID, kind, result string) prometheus.Counter {
+	return m.executions.WithLabelValues(ruleID, kind, result)
+}
+
+// AlertsWritten is the esrule_alerts_written_total counter of one rule,
+// execution type and result.
+func (m *Metrics) AlertsWritten(ruleID, kind, result string) prometheus.Counter {
+	return m.alertsWritten.WithLabelValues(ruleID, kind, result)
+}

@@ -56,7 +56,9 @@ func (t *ruleTick) fillGap(ctx context.Context, drain <-chan struct{}, rep *Tick
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("record gap progress %s: %w", through.Format(time.RFC3339), err)
+			err = fmt.Errorf("record gap progress %s: %w", through.Format(time.RFC3339), err)
+			t.s.cfg.Observer.Executed(t.r.RuleID, ExecBackfill, t.s.cfg.Clock().UTC(), max(d.Slots, 1), d.Result, err)
+			return err
 		}
 		t.watchdog.Reset(t.s.cfg.timeout(t.interval) + t.h.ttl)
 		t.s.cfg.Observer.Executed(t.r.RuleID, ExecBackfill, t.s.cfg.Clock().UTC(), max(d.Slots, 1), d.Result, nil)

@@ -44,6 +44,7 @@ type holder struct {
 	st        state.RuleState
 	v         state.Version
 	renewedAt time.Time // clock time of the last successful write
+	unsure    bool      // a write's outcome is unknown: resolve before planning
 
 	lostOnce sync.Once
 	lost     chan struct{}
@@ -127,22 +128,61 @@ func (h *holder) write(ctx context.Context, change func(st *state.RuleState)) er
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	st := h.st
-	lease := *st.Lease
-	st.Lease = &lease
-	if change != nil {
-		change(&st)
-	}
-	st.UpdatedAt = now
-	st.Lease.ExpiresAt, st.Lease.RenewedAt = now.Add(h.ttl), now
-	v, err := state.WriteHeld(ctx, h.s.cfg.Store, h.id, &st, h.v)
-	if err != nil {
-		if errors.Is(err, state.ErrLeaseLost) {
-			h.markLost(err)
+	for attempt := 0; ; attempt++ {
+		st := h.st
+		lease := *st.Lease
+		st.Lease = &lease
+		if change != nil {
+			change(&st)
 		}
+		st.UpdatedAt = now
+		st.Lease.ExpiresAt, st.Lease.RenewedAt = now.Add(h.ttl), now
+		v, err := state.WriteHeld(ctx, h.s.cfg.Store, h.id, &st, h.v)
+		var stale *state.StaleError
+		switch {
+		case err == nil:
+			h.st, h.v, h.renewedAt, h.unsure = st, v, now, false
+			return nil
+		case errors.Is(err, state.ErrLeaseLost):
+			h.markLost(err)
+			return err
+		case errors.As(err, &stale) && attempt == 0:
+			// An earlier write of ours landed after all: build on it.
+			h.st, h.v = stale.Current, stale.Version
+			h.st.RuleID, h.st.RuleName = h.r.RuleID, h.r.Name
+		default:
+			// The outcome is unknown: the next write counts on, so that it
+			// cannot be mistaken for this one.
+			h.st.Lease.Writes = st.Lease.Writes
+			h.unsure = true
+			return err
+		}
+	}
+}
+
+// resolve re-reads the state after a write of unknown outcome, so that a
+// tick plans from what is stored: a write of ours that landed is adopted,
+// another replica's lease means the lease is lost.
+func (h *holder) resolve(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.unsure {
+		return nil
+	}
+	var cur state.RuleState
+	v, err := h.s.cfg.Store.Get(ctx, h.id, &cur)
+	if err != nil {
+		return fmt.Errorf("re-read the state after a write of unknown outcome: %w", err)
+	}
+	if cur.Lease == nil || cur.Lease.Token != h.st.Lease.Token {
+		err := fmt.Errorf("re-read state %s: %w", h.id, state.ErrLeaseLost)
+		h.markLost(err)
 		return err
 	}
-	h.st, h.v, h.renewedAt = st, v, now
+	writes := max(h.st.Lease.Writes, cur.Lease.Writes)
+	h.st, h.v, h.unsure = cur, v, false
+	h.st.Lease.Writes = writes
+	h.st.RuleID, h.st.RuleName = h.r.RuleID, h.r.Name
 	return nil
 }
 

@@ -12,8 +12,10 @@ import (
 	"github.com/esrule/esrule/state"
 )
 
-// errDraining stops a tick between two slots when the scheduler shuts down.
-var errDraining = errors.New("scheduler shutting down")
+// ErrDraining is what the done callback of an ExecuteFunc returns, after
+// recording the checkpoint, when the scheduler shuts down: the execution
+// stops between two slots.
+var ErrDraining = errors.New("scheduler shutting down")
 
 // releaseTimeout bounds the lease release at the end of a tick.
 const releaseTimeout = 10 * time.Second
@@ -65,6 +67,16 @@ func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule
 			s.tickFailed(ctx, log, r, StageLease, err)
 			return rep
 		}
+	}
+	if err := h.resolve(ctx); err != nil {
+		rep.Err = fmt.Errorf("rule %s: %w", r.RuleID, err)
+		s.tickFailed(ctx, log, r, StageState, err)
+		if h.LostErr() != nil || !s.cfg.KeepLease {
+			h.release(ctx)
+		} else {
+			s.keep(r, h)
+		}
+		return rep
 	}
 	s.cfg.Observer.LeaseHeld(r.RuleID, true)
 	t := &ruleTick{s: s, r: r, log: log, h: h, outer: ctx, interval: r.Timing.Interval, now: s.cfg.Clock().UTC()}
@@ -178,7 +190,7 @@ func (t *ruleTick) reportGap() {
 
 // failed counts and wraps an error of the tick.
 func (t *ruleTick) failed(_ context.Context, stage string, err error) error {
-	if t.h.LostErr() != nil && !errors.Is(err, errDraining) {
+	if t.h.LostErr() != nil && !errors.Is(err, ErrDraining) {
 		stage = StageLost
 	}
 	t.s.tickFailed(t.outer, t.log, t.r, stage, err)
@@ -205,7 +217,7 @@ func (t *ruleTick) execute(ctx context.Context, drain <-chan struct{}, slots []t
 		rep.Executed += d.Slots
 		select {
 		case <-drain:
-			return errDraining
+			return ErrDraining
 		default:
 			return nil
 		}
@@ -213,7 +225,7 @@ func (t *ruleTick) execute(ctx context.Context, drain <-chan struct{}, slots []t
 	err := cfg.Execute(ctx, t.r, slots, done)
 	var se *SlotError
 	switch {
-	case err == nil, errors.Is(err, errDraining):
+	case err == nil, errors.Is(err, ErrDraining):
 		return nil
 	case t.h.LostErr() != nil:
 		if errors.As(err, &se) { // the alerts it wrote count
@@ -294,7 +306,11 @@ func (t *ruleTick) checkpoint(ctx context.Context, kind string, d SlotDone) erro
 		st.Durations = state.Durations{TookMS: res.Took.Milliseconds(), ESTookMS: res.ESTook.Milliseconds()}
 	})
 	if err != nil {
-		return fmt.Errorf("record checkpoint %s: %w", through.Format(time.RFC3339), err)
+		err = fmt.Errorf("record checkpoint %s: %w", through.Format(time.RFC3339), err)
+		// The slots ran and wrote their alerts, but they are not recorded:
+		// they count as failed executions (and run again).
+		t.s.cfg.Observer.Executed(t.r.RuleID, kind, now, max(d.Slots, 1), res, err)
+		return err
 	}
 	t.watchdog.Reset(t.s.cfg.timeout(t.interval) + t.h.ttl)
 	t.s.cfg.Observer.Executed(t.r.RuleID, kind, now, max(d.Slots, 1), res, nil)

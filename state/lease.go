@@ -159,12 +159,30 @@ func AcquireLease(ctx context.Context, d Docs, id string, c Claim, init RuleStat
 	return RuleState{}, Version{}, fmt.Errorf("acquire lease on %s: %w", id, err)
 }
 
+// StaleError is returned by WriteHeld when the document holds a later
+// write of the same lease than the caller's version: an earlier write whose
+// outcome was unknown landed after all. Current is that document and
+// Version its version; the holder adopts them and writes again.
+type StaleError struct {
+	Current RuleState
+	Version Version
+	Err     error
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("state is at a later write of this lease (%d): %v", e.Current.Lease.Writes, e.Err)
+}
+
+func (e *StaleError) Unwrap() error { return e.Err }
+
 // WriteHeld writes r, whose Lease is the caller's, if the document is still
 // at version v, and returns the new version. It counts the write in
-// r.Lease.Writes. After a conflict or an ambiguous failure it re-reads the
-// document: its own Token and Writes mean the write landed (the answer was
-// lost); another Token means ErrLeaseLost. Any other error is returned as
-// is; the caller may retry with the same r and v.
+// r.Lease.Writes (a count never reused). After a conflict or an ambiguous
+// failure it re-reads the document: its own Token and Writes mean the write
+// landed (the answer was lost); another Token means ErrLeaseLost; its own
+// Token with another count means an earlier write of unknown outcome landed
+// (*StaleError). Any other error is returned as is: the outcome is unknown,
+// and the caller retries (a later attempt recognises either outcome).
 func WriteHeld(ctx context.Context, d Docs, id string, r *RuleState, v Version) (Version, error) {
 	if r.Lease == nil || r.Lease.Token == "" {
 		return Version{}, fmt.Errorf("write state %s: no lease held", id)
@@ -177,7 +195,6 @@ func WriteHeld(ctx context.Context, d Docs, id string, r *RuleState, v Version) 
 	var cur RuleState
 	cv, gerr := d.Get(ctx, id, &cur)
 	if gerr != nil {
-		r.Lease.Writes-- // unknown outcome: the retry writes the same count
 		return Version{}, fmt.Errorf("write state %s: %w", id, err)
 	}
 	switch {
@@ -185,8 +202,9 @@ func WriteHeld(ctx context.Context, d Docs, id string, r *RuleState, v Version) 
 		return cv, nil
 	case cur.Lease == nil || cur.Lease.Token != r.Lease.Token:
 		return Version{}, fmt.Errorf("write state %s (generation %d): %w", id, r.Lease.Generation, ErrLeaseLost)
+	case cv != v:
+		return Version{}, &StaleError{Current: cur, Version: cv, Err: err}
 	}
-	r.Lease.Writes--
 	return Version{}, fmt.Errorf("write state %s: %w", id, err)
 }
 
