@@ -123,7 +123,7 @@ func TestIntegrationFaultsProcessKills(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(seed, 17))
 	generation := map[string]int{"a": 0, "b": 0}
 	paused := 0
-	for range 4 {
+	for i := range 4 {
 		time.Sleep(time.Duration(1000+rnd.IntN(3000)) * time.Millisecond)
 		var names []string
 		for name := range procs {
@@ -131,7 +131,8 @@ func TestIntegrationFaultsProcessKills(t *testing.T) {
 		}
 		holder := e.waitLeaseOwner(t, 60*time.Second, names...)
 		p := procs[holder]
-		if rnd.IntN(2) == 0 {
+		// The first event pauses the holder, the second kills it; then chance.
+		if i == 1 || i > 1 && rnd.IntN(2) == 0 {
 			t.Logf("kill -9 %s", holder)
 			p.kill(t)
 			delete(procs, holder)

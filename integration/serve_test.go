@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
+	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/schedule"
 	"github.com/esrule/esrule/state"
 )
@@ -127,6 +129,33 @@ func TestIntegrationServeDowntime(t *testing.T) {
 	require.Equal(t, &state.Gap{From: gap.From, To: gap.To}, after.Gap)
 	require.True(t, after.LastCompletedSlot.Equal(gap.To.Add(4*serveInterval)))
 	require.Nil(t, after.Lease, "a tick releases the lease")
+
+	// --fill-old-gaps: the next tick fills the gap through the backfill
+	// engine, one chunk (here two slots) per tick, and records its progress.
+	eng := e.newEngine(t, esURL, e.alias, serveTimeout)
+	m := metrics.New()
+	cfg.FillOldGaps, cfg.FillGap, cfg.GapFillChunk, cfg.Observer = true, eng.FillGap, 2*serveInterval, m
+	s, err = schedule.New(cfg)
+	require.NoError(t, err)
+	filled := 0
+	for range 10 {
+		reports, err = s.Tick(context.Background())
+		require.NoError(t, err)
+		filled += reports[0].GapFilled
+		if e.ruleState(t).Gap == nil {
+			break
+		}
+	}
+	final := e.ruleState(t)
+	require.Nil(t, final.Gap, "the gap is filled")
+	require.Positive(t, filled)
+	require.Equal(t, int(gap.Duration()/serveInterval), filled)
+	require.InDelta(t, float64(filled), testutil.ToFloat64(m.Executions(e.rule.RuleID, schedule.ExecBackfill, metrics.ResultSuccess)), 0)
+	// The same alerts as slot by slot; those of the gap are manual
+	// executions (as esrule backfill writes them), with their own uuids.
+	want := e.expected(t, *final.LastCompletedSlot)
+	got := alertsByID(t, e.c, e.alias, e.rule.SavedObjectID())
+	require.Equal(t, sortedKeys(want), sortedKeys(got), "alert ids")
 }
 
 // TestIntegrationServeReplicas: two replicas against the same state index.
