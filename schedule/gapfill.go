@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,7 +71,8 @@ func (t *ruleTick) fillGap(ctx context.Context, drain <-chan struct{}, rep *Tick
 	if err == nil {
 		return nil
 	}
-	if se, ok := err.(*SlotError); ok {
+	var se *SlotError
+	if errors.As(err, &se) {
 		t.s.cfg.Observer.Executed(t.r.RuleID, ExecBackfill, t.s.cfg.Clock().UTC(), 1, se.Result, se.Err)
 	}
 	if t.outer.Err() != nil && t.h.LostErr() == nil {

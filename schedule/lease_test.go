@@ -233,3 +233,25 @@ func TestFailedTickIsCounted(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, 1, obs.get(obs.failed, StageLease))
 }
+
+// A tick without progress for the execution timeout plus the lease TTL is
+// logged and counted as stuck; its lease stays renewed meanwhile.
+func TestStuckTickIsCounted(t *testing.T) {
+	store := newMemStore()
+	run := newSlowRunner()
+	obs := newRecorder()
+	cfg := shortLeaseConfig("a", store, run.execute, obs)
+	cfg.Timeout = 100 * time.Millisecond // the runner ignores it: stuck
+	s, err := New(cfg)
+	require.NoError(t, err)
+	done := make(chan TickReport, 1)
+	go func() { done <- s.TickRule(context.Background(), nil, s.Rules()[0]) }()
+	<-run.started
+	require.Eventually(t, func() bool {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return obs.stuck == 1
+	}, 5*time.Second, 10*time.Millisecond)
+	close(run.release)
+	require.NoError(t, (<-done).Err)
+}
