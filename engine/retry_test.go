@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,44 +17,39 @@ import (
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/internal/estest"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/state"
 )
 
 // throttling answers every request first with status (429 or 503, with
-// Retry-After: 1), then with ok(path).
-type throttling struct {
-	status int
-	ok     func(req *http.Request) string
-
-	mu    sync.Mutex
-	seen  map[string]int
-	waits []time.Time
+// Retry-After: 1), then as Elasticsearch does (okAnswers); seen counts the
+// requests by method and path.
+func throttling(status int, seen map[string]int, mu *sync.Mutex) *estest.Transport {
+	tr := estest.NewTransport()
+	tr.OnFunc("", "/**", func(req estest.Request) estest.Reply {
+		mu.Lock()
+		key := req.Method + " " + req.Path
+		seen[key]++
+		n := seen[key]
+		mu.Unlock()
+		if n == 1 {
+			r := estest.Error(status, "es_rejected_execution_exception", "busy")
+			r.Header = http.Header{"Retry-After": {"1"}}
+			return r
+		}
+		return estest.JSON(http.StatusOK, okAnswers(req))
+	})
+	return tr
 }
 
-func (f *throttling) RoundTrip(req *http.Request) (*http.Response, error) {
-	f.mu.Lock()
-	key := req.Method + " " + req.URL.Path
-	f.seen[key]++
-	n := f.seen[key]
-	f.waits = append(f.waits, time.Now())
-	f.mu.Unlock()
-	h := http.Header{"X-Elastic-Product": {"Elasticsearch"}, "Content-Type": {"application/json"}}
-	if n == 1 {
-		h.Set("Retry-After", "1")
-		body := fmt.Sprintf(`{"error":{"type":"es_rejected_execution_exception","reason":"busy"},"status":%d}`, f.status)
-		return &http.Response{StatusCode: f.status, Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
-	}
-	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(strings.NewReader(f.ok(req))), Request: req}, nil
-}
-
-func okAnswers(req *http.Request) string {
+func okAnswers(req estest.Request) string {
 	switch {
-	case strings.Contains(req.URL.Path, "_field_caps"):
+	case strings.Contains(req.Path, "_field_caps"):
 		return `{"indices":["logs"],"fields":{"user.name":{"keyword":{"type":"keyword","searchable":true,"aggregatable":true}}}}`
-	case strings.Contains(req.URL.Path, "_refresh"):
+	case strings.Contains(req.Path, "_refresh"):
 		return `{"_shards":{"total":1,"successful":1,"failed":0}}`
-	case req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/_doc/"):
+	case req.Method == http.MethodGet && strings.Contains(req.Path, "/_doc/"):
 		return `{"found":true,"_seq_no":3,"_primary_term":1,"_source":{"rule_id":"r1"}}`
 	default: // index
 		return `{"result":"updated","_seq_no":4,"_primary_term":1}`
@@ -67,8 +61,9 @@ func okAnswers(req *http.Request) string {
 func TestNonSearchRequestsRetryThrottling(t *testing.T) {
 	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			f := &throttling{status: status, ok: okAnswers, seen: map[string]int{}}
-			e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: f}})
+			var mu sync.Mutex
+			seen := map[string]int{}
+			e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: throttling(status, seen, &mu)}})
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -86,7 +81,10 @@ func TestNonSearchRequestsRetryThrottling(t *testing.T) {
 			require.NoError(t, e.backfillDeps("default", false).Refresh(ctx))
 
 			require.GreaterOrEqual(t, time.Since(start), 4*time.Second, "each first answer's Retry-After: 1 is honoured")
-			for key, n := range f.seen {
+			mu.Lock()
+			defer mu.Unlock()
+			require.Len(t, seen, 4)
+			for key, n := range seen {
 				require.Equal(t, 2, n, key)
 			}
 		})
@@ -95,8 +93,8 @@ func TestNonSearchRequestsRetryThrottling(t *testing.T) {
 
 // A retry that would pass the request's deadline is not attempted.
 func TestRetryStaysWithinDeadline(t *testing.T) {
-	f := &throttling{status: http.StatusTooManyRequests, ok: okAnswers, seen: map[string]int{}}
-	e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: f}})
+	var mu sync.Mutex
+	e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: throttling(http.StatusTooManyRequests, map[string]int{}, &mu)}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -136,28 +134,12 @@ func TestTransient(t *testing.T) {
 // again within the tick: the second attempt succeeds and only its alerts
 // count.
 func TestSlotRetriedAfterShardFailure(t *testing.T) {
-	var mu sync.Mutex
-	searches := 0
-	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		h := http.Header{"X-Elastic-Product": {"Elasticsearch"}, "Content-Type": {"application/json"}}
-		body := `{}`
-		switch {
-		case strings.Contains(req.URL.Path, "_search"):
-			mu.Lock()
-			searches++
-			n := searches
-			mu.Unlock()
-			if n == 1 {
-				body = `{"took":1,"timed_out":false,"_shards":{"total":2,"successful":1,"failed":1,"failures":[{"index":"logs","shard":0,"reason":{"type":"node_disconnected_exception","reason":"gone"}}]},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`
-			} else {
-				body = `{"took":1,"timed_out":false,"_shards":{"total":2,"successful":2,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]},"aggregations":{"new_terms":{"buckets":[]}}}`
-			}
-		case strings.Contains(req.URL.Path, "_field_caps"):
-			body = `{"indices":["logs"],"fields":{}}`
-		}
-		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(bytes.NewReader([]byte(body))), Request: req}, nil
-	})
-	e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: rt}, Detect: detect.Config{SkipCoverage: true}})
+	tr := estest.NewTransport()
+	tr.On("", "/**", estest.JSON(200, `{"indices":["logs"],"fields":{}}`))
+	search := tr.On(http.MethodPost, "/logs/_search",
+		estest.JSON(200, `{"took":1,"timed_out":false,"_shards":{"total":2,"successful":1,"failed":1,"failures":[{"index":"logs","shard":0,"reason":{"type":"node_disconnected_exception","reason":"gone"}}]},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}}`),
+		estest.JSON(200, `{"took":1,"timed_out":false,"_shards":{"total":2,"successful":2,"failed":0},"hits":{"total":{"value":0,"relation":"eq"},"hits":[]},"aggregations":{"new_terms":{"buckets":[]}}}`))
+	e, err := New(Config{Clock: time.Now, ES: esclient.Config{Transport: tr}, Detect: detect.Config{SkipCoverage: true}})
 	require.NoError(t, err)
 	r := &rule.Rule{RuleID: "r1", ID: "r1", Name: "t", Type: rule.TypeNewTerms, Language: "kuery", Query: "*",
 		Index: []string{"logs"}, NewTermsFields: []string{"user.name"}, HistoryWindowStart: "now-1h",
@@ -167,11 +149,5 @@ func TestSlotRetriedAfterShardFailure(t *testing.T) {
 	res, err := e.runBounded(context.Background(), r, slot)
 	require.NoError(t, err)
 	require.Equal(t, r.RuleID, res.RuleID)
-	mu.Lock()
-	defer mu.Unlock()
-	require.GreaterOrEqual(t, searches, 2, "the slot ran again after the shard failure")
+	require.GreaterOrEqual(t, search.Calls(), 2, "the slot ran again after the shard failure")
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
