@@ -88,8 +88,14 @@ func pendingQuery(a Action, since time.Time, size int) map[string]any {
 	}
 }
 
+// storeTimeout bounds every request of the delivery loop to Elasticsearch
+// (all attempts of it): a hung cluster makes a round fail and log, not hang.
+const storeTimeout = 30 * time.Second
+
 // pending runs pendingQuery; total counts every matching alert.
 func (s *store) pending(ctx context.Context, a Action, since time.Time, size int) (cands []candidate, total int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	body, _ := json.Marshal(pendingQuery(a, since, size))
 	t := true
 	b, err := call(ctx, s.es, esapi.SearchRequest{
@@ -129,6 +135,8 @@ func (s *store) pending(ctx context.Context, a Action, since time.Time, size int
 
 // get re-reads the delivery state of an alert and its version (realtime).
 func (s *store) get(ctx context.Context, index, id string) (notifyState, version, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	b, err := call(ctx, s.es, esapi.GetRequest{Index: index, DocumentID: id, SourceIncludes: []string{Field, Field + ".*"}},
 		"get alert "+id)
 	if err != nil {
@@ -148,6 +156,8 @@ func (s *store) get(ctx context.Context, index, id string) (notifyState, version
 // update writes esrule.notify.<action> of an alert if it is still at v; it
 // returns the new version, or errConflict.
 func (s *store) update(ctx context.Context, index, id string, v version, action string, ds deliveryState) (version, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	body, _ := json.Marshal(stateDoc(action, ds))
 	b, err := call(ctx, s.es, esapi.UpdateRequest{
 		Index: index, DocumentID: id, Body: bytes.NewReader(body), IfSeqNo: &v.seqNo, IfPrimaryTerm: &v.term,
@@ -167,6 +177,8 @@ func (s *store) update(ctx context.Context, index, id string, v version, action 
 
 // refresh makes recently written alerts searchable.
 func (s *store) refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	t := true
 	_, err := call(ctx, s.es, esapi.IndicesRefreshRequest{Index: s.aliases, IgnoreUnavailable: &t, AllowNoIndices: &t},
 		"refresh "+strings.Join(s.aliases, ","))
