@@ -26,7 +26,8 @@ func (o *stateListOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents (with --state)")
 }
 
-// writeRulesStateTable prints one line per rule with its state document.
+// writeRulesStateTable prints one line per rule with its state document
+// (whose text, like the rule's, is escaped for the terminal).
 func writeRulesStateTable(ctx context.Context, g *globalOptions, o stateListOptions, w io.Writer, rules []*rule.Rule) error {
 	c, err := g.es.client()
 	if err != nil {
@@ -41,8 +42,8 @@ func writeRulesStateTable(ctx context.Context, g *globalOptions, o stateListOpti
 		if err != nil {
 			return fmt.Errorf("read the state of rule %s: %w", r.RuleID, err)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.SavedObjectID(), r.Name, r.Interval,
-			formatSlot(v, st.LastCompletedSlot), orDash(st.LastStatus), formatLease(st.Lease), formatGap(st.Gap))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(r.SavedObjectID()), printable(r.Name), printable(r.Interval),
+			formatSlot(v, st.LastCompletedSlot), printable(orDash(st.LastStatus)), printable(formatLease(st.Lease)), formatGap(st.Gap))
 	}
 	return tw.Flush()
 }
