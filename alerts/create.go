@@ -7,6 +7,8 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	json "github.com/goccy/go-json"
+
+	"github.com/esrule/esrule/esclient"
 )
 
 // pendingAlert is one alert's NDJSON lines (action and document).
@@ -70,7 +72,11 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 		var retry []pendingAlert
 		var lastRetryErr []ItemError
 		for _, batch := range splitBatches(items, w.cfg.MaxBodyBytes) {
-			results := w.bulk(ctx, batch)
+			// A batch sent again (by the client, or by this loop after an
+			// unreadable answer) may have been applied before: its 409s
+			// are checked against this execution's uuid (own.go).
+			resent := attempt > 0
+			results := w.bulk(esclient.WithRetryNotice(ctx, func() { resent = true }), batch)
 			for i, r := range results {
 				switch r.outcome {
 				case outcomeCreated:
@@ -78,7 +84,9 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 					res.CreatedIDs = append(res.CreatedIDs, batch[i].id)
 				case outcomeDuplicate:
 					res.Duplicate++
-					dups = append(dups, byID[batch[i].id])
+					if resent {
+						dups = append(dups, byID[batch[i].id])
+					}
 				case outcomeRetry:
 					retry = append(retry, batch[i])
 					lastRetryErr = append(lastRetryErr, r.err)

@@ -11,11 +11,14 @@ import (
 
 // A bulk request whose answer was lost (a 503 or a cut connection after
 // Elasticsearch wrote it) is sent again by the client, and its alerts then
-// answer 409 as if another execution had written them. The executor's
-// duplicate pre-check leaves such 409s rare, so Create reads them back
-// (a realtime multi-get of kibana.alert.rule.execution.uuid): an alert that
-// carries the execution's own uuid was created by this call, and counts so.
-// This keeps the alerts counted as created equal to the alerts written.
+// answer 409 as if another execution had written them. For the 409s of a
+// batch that was sent more than once (esclient.WithRetryNotice tells), Create
+// reads the alerts back (a realtime multi-get of
+// kibana.alert.rule.execution.uuid): an alert that carries the execution's
+// own uuid was created by this call, and counts so. The uuid names the slot,
+// not the attempt, so the check is limited to resent batches: a 409 of a
+// first attempt is another execution's alert. This keeps the alerts counted
+// as created equal to the alerts written.
 
 // ownDuplicates returns the ids among dups (alerts answered 409) whose
 // stored kibana.alert.rule.execution.uuid is the alert's own.

@@ -66,6 +66,7 @@ func (c *Client) retry(req *http.Request, attempt func(*http.Request) (*http.Res
 			return nil, fmt.Errorf("wait to retry %s %s: %w", req.Method, req.URL.Path, ctx.Err())
 		case <-t.C:
 		}
+		noticeRetry(ctx)
 		if req.GetBody != nil {
 			body, gerr := req.GetBody()
 			if gerr != nil {
