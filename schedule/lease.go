@@ -55,7 +55,9 @@ type holder struct {
 	stopped  chan struct{}
 }
 
-// acquire takes the lease of r and starts its heartbeat.
+// acquire takes the lease of r and starts its heartbeat. On failure the
+// returned holder holds nothing but the state read, whose Lease names the
+// replica holding the rule (ErrLeaseHeld).
 func (s *Scheduler) acquire(ctx context.Context, r *rule.Rule) (*holder, error) {
 	iv := r.Timing.Interval
 	ttl := s.cfg.leaseTTL(iv)

@@ -1,8 +1,11 @@
 // Package schedule runs rules on their slots (SPEC §6): each tick executes
 // every slot due since the rule's checkpoint, oldest first, up to a catch-up
-// limit (older missed slots are reported as a gap), under a per-rule lease so
-// that several replicas never execute the same rule at once. The checkpoint
-// advances only after a slot's alerts are all written. Serve drives ticks with
+// limit (older missed slots are reported as a gap, and filled in the
+// background with FillOldGaps), under a per-rule lease so that several
+// replicas never execute the same rule at once. The lease is renewed on a
+// heartbeat while a replica works on the rule, every state write is fenced
+// by it, and work stops as soon as it is lost (lease.go, state/lease.go).
+// The checkpoint advances only after a slot's alerts are all written. Serve drives ticks with
 // robfig/cron; Tick is one tick of every rule (`esrule run` without --at).
 package schedule
 
