@@ -208,3 +208,50 @@ func TestIntegrationTakeoverAfterKill(t *testing.T) {
 	t.Logf("takeover after kill -9 with default settings: lease taken after %s, first slot completed after %s",
 		acquired.Round(10*time.Millisecond), time.Since(killed).Round(10*time.Millisecond))
 }
+
+// TestIntegrationRunReclaimsKilledRunsLease: an `esrule run` (the CronJob
+// form) killed while it holds a rule's lease leaves the lease behind; the
+// next run sees that its heartbeat stopped, waits for it to expire and
+// executes the rule instead of skipping it.
+func TestIntegrationRunReclaimsKilledRunsLease(t *testing.T) {
+	t.Parallel()
+	e := newServeEnv(t)
+	// Every search through the proxy hangs: a run takes the lease, then
+	// waits on its first search.
+	proxy := newFaultProxy(t, faultSeed(t), 1, 5*time.Minute)
+	proxy.mu.Lock()
+	proxy.kinds = []fault{faultHang}
+	proxy.match = func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/_search") }
+	proxy.mu.Unlock()
+	bin := buildEsrule(t)
+	args := []string{
+		"run", "--rules", e.writeRuleFile(t), "--state-index", e.stateIndex, "--log-format", "json",
+		"--start-from", e.s0.Format(time.RFC3339), "--lease-ttl", "3s", "--execution-timeout", "20s",
+	}
+	logs := &syncBuffer{}
+	first := exec.Command(bin, args...)
+	first.Env = append(os.Environ(), "ELASTICSEARCH_URL="+proxy.URL, "ESRULE_OWNER=run-1")
+	first.Stdout, first.Stderr = logs, logs
+	require.NoError(t, first.Start())
+	done := make(chan error, 1)
+	go func() { done <- first.Wait() }()
+	e.waitLeaseOwner(t, 60*time.Second, "run-1")
+	require.Eventually(t, func() bool { _, injected := proxy.stats(); return injected[faultHang] > 0 },
+		60*time.Second, 10*time.Millisecond, "the first run reaches its searches")
+	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
+	<-done
+	killed := time.Now()
+	require.Equal(t, "run-1", e.ruleState(t).Lease.Owner, "the killed run leaves its lease")
+
+	second := exec.Command(bin, args...)
+	second.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL, "ESRULE_OWNER=run-2")
+	out, err := second.CombinedOutput()
+	require.NoError(t, err, "the next run exits 0:\n%s", out)
+	require.Contains(t, string(out), "or for the lease to expire to take over")
+	require.NotContains(t, string(out), "rule skipped")
+	st := e.ruleState(t)
+	require.Nil(t, st.Lease, "the run released the lease")
+	require.NotNil(t, st.LastCompletedSlot)
+	t.Logf("the next run took the rule over %s after the kill", time.Since(killed).Round(10*time.Millisecond))
+	e.requireSameAlerts(t, *st.LastCompletedSlot)
+}

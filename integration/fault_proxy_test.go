@@ -54,6 +54,7 @@ type faultProxy struct {
 	rnd      *rand.Rand
 	rate     float64
 	kinds    []fault
+	match    func(*http.Request) bool // requests faults apply to (nil: all)
 	requests int
 	injected map[fault]int
 }
@@ -87,11 +88,11 @@ func (p *faultProxy) stats() (int, map[fault]int) {
 	return p.requests, out
 }
 
-func (p *faultProxy) pick() (fault, bool) {
+func (p *faultProxy) pick(r *http.Request) (fault, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
-	if p.rate <= 0 || p.rnd.Float64() >= p.rate {
+	if p.rate <= 0 || (p.match != nil && !p.match(r)) || p.rnd.Float64() >= p.rate {
 		return "", false
 	}
 	f := p.kinds[p.rnd.IntN(len(p.kinds))]
@@ -101,7 +102,7 @@ func (p *faultProxy) pick() (fault, bool) {
 
 func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	f, inject := p.pick()
+	f, inject := p.pick(r)
 	if !inject {
 		p.forward(w, r, body, nil)
 		return

@@ -195,8 +195,9 @@ func TestFailingRenewalStopsWork(t *testing.T) {
 	require.Error(t, (<-done).Err)
 }
 
-// `run` (Tick) waits for the lease of a holder that stopped its heartbeat
-// (a killed CronJob pod) and takes the rule over instead of skipping it.
+// `run` (Tick) watches the lease of a holder that does not renew it (a
+// killed CronJob pod) until it expires, and takes the rule over instead of
+// skipping it.
 func TestTickReclaimsLeaseOfGoneHolder(t *testing.T) {
 	store := newMemStore()
 	obs := newRecorder()
@@ -216,7 +217,7 @@ func TestTickReclaimsLeaseOfGoneHolder(t *testing.T) {
 	require.False(t, reports[0].LeaseHeld)
 	require.Equal(t, 1, reports[0].Executed)
 	obs.mu.Lock()
-	require.Equal(t, 1, obs.skipped, "the first attempt's skip is counted")
+	require.Zero(t, obs.skipped, "a rule taken over is not skipped")
 	obs.mu.Unlock()
 	st := store.rule(t, r)
 	require.Nil(t, st.Lease, "run releases the lease")
@@ -254,4 +255,34 @@ func TestStuckTickIsCounted(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	close(run.release)
 	require.NoError(t, (<-done).Err)
+}
+
+// `run` skips a rule whose holder renews its lease while it watches: the
+// holder is alive. The skip is logged and counted.
+func TestTickSkipsLeaseOfLiveHolder(t *testing.T) {
+	store := newMemStore()
+	obs := newRecorder()
+	run := &fakeRunner{}
+	s, err := New(shortLeaseConfig("run-2", store, run.execute, obs))
+	require.NoError(t, err)
+	r := s.Rules()[0]
+	id := state.RuleDocID(r.Space, r.SavedObjectID())
+	now := time.Now().UTC()
+	lease := state.Lease{Owner: "serve-1", Token: "t1", Generation: 1, RenewedAt: now, HeartbeatMS: 100, ExpiresAt: now.Add(300 * time.Millisecond)}
+	v, err := store.Put(context.Background(), id, state.RuleState{RuleID: r.RuleID, Lease: &lease}, state.Version{})
+	require.NoError(t, err)
+	go func() { // the holder's heartbeat
+		time.Sleep(100 * time.Millisecond)
+		renewed := lease
+		renewed.RenewedAt, renewed.ExpiresAt = time.Now().UTC(), time.Now().UTC().Add(300*time.Millisecond)
+		_, _ = store.Put(context.Background(), id, state.RuleState{RuleID: r.RuleID, Lease: &renewed}, v)
+	}()
+	reports, err := s.Tick(context.Background())
+	require.NoError(t, err)
+	require.True(t, reports[0].LeaseHeld)
+	require.Equal(t, "serve-1", reports[0].LeaseHolder)
+	require.Empty(t, run.ran)
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.Equal(t, 1, obs.skipped)
 }

@@ -186,11 +186,12 @@ type TickReport struct {
 	RuleID string
 	// LeaseHeld is true when another replica held the lease: nothing was done.
 	LeaseHeld bool
+	// LeaseHolder names the other replica (LeaseHeld).
+	LeaseHolder string
 	// LeaseExpiresAt is when the other replica's lease expires (LeaseHeld).
 	LeaseExpiresAt time.Time
-	// LeaseStale is true when the other replica stopped renewing the lease
-	// (LeaseHeld): it is gone, and the lease is free at LeaseExpiresAt.
-	LeaseStale bool
+	// LeaseRenewedAt is when the other replica last renewed it (LeaseHeld).
+	LeaseRenewedAt time.Time
 	// Executed counts the slots completed (checkpointed) by this tick.
 	Executed int
 	// Checkpoint is the last completed slot after the tick (nil: none yet).
@@ -206,17 +207,20 @@ type TickReport struct {
 // Tick runs one tick of every rule, one rule after the other: each executes
 // every due slot since its checkpoint. It returns one report per rule and the
 // joined errors of the rules that failed. A rule whose lease another replica
-// holds is skipped without error (logged at Warn and counted), except that
-// a lease whose holder is gone (its heartbeat stopped: a killed CronJob
-// pod, a crashed replica) is waited for until it expires and then taken
-// over, so that a crash never makes the next run skip the rule.
+// holds is skipped without error (logged at Warn and counted), unless its
+// holder is gone: without KeepLease (esrule run, the CronJob form, whose
+// runs do not overlap) a held lease is watched until its holder renews it
+// (alive: skip) or it expires (gone: a killed pod; take over), so that a
+// crash never makes the next run skip the rule.
 func (s *Scheduler) Tick(ctx context.Context) ([]TickReport, error) {
 	var reports []TickReport
 	var errs []error
 	for _, r := range s.cfg.Rules {
-		rep := s.TickRule(ctx, ctx.Done(), r)
-		if rep.LeaseHeld && rep.LeaseStale && s.waitLease(ctx, r, rep.LeaseExpiresAt) {
-			rep = s.TickRule(ctx, ctx.Done(), r)
+		rep := s.tickRule(ctx, ctx.Done(), r, !s.cfg.KeepLease)
+		if rep.LeaseHeld && !s.cfg.KeepLease {
+			if rep = s.reclaim(ctx, r, rep); rep.LeaseHeld {
+				s.reportSkip(s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger(), rep)
+			}
 		}
 		reports = append(reports, rep)
 		if rep.Err != nil {
@@ -235,25 +239,37 @@ func (nopObserver) LeaseSkipped(string)                                         
 func (nopObserver) GapSeconds(string, float64)                                    {}
 func (nopObserver) LeaseHeld(string, bool)                                        {}
 
-// waitLease waits until another replica's lease on r expires (at most one
-// lease TTL from now, plus a moment for clock skew); false when ctx ended
-// first or the expiry is further away.
-func (s *Scheduler) waitLease(ctx context.Context, r *rule.Rule, expires time.Time) bool {
+// reclaim watches the lease another process holds on r (rep is the skipped
+// tick) until that process renews it, which proves it alive, or the lease
+// expires, and then ticks r again: the holder of an expired lease that never
+// renewed it is gone, and the rule is taken over. It waits one lease TTL at
+// most.
+func (s *Scheduler) reclaim(ctx context.Context, r *rule.Rule, rep TickReport) TickReport {
 	ttl := s.cfg.leaseTTL(r.Timing.Interval)
-	wait := expires.Sub(s.cfg.Clock()) + leaseSkew
-	if wait > ttl+leaseSkew {
-		return false
+	deadline := s.cfg.Clock().Add(ttl + leaseSkew)
+	if rep.LeaseExpiresAt.After(deadline) {
+		return rep
 	}
-	s.cfg.Logger.Info().Str("rule_id", r.RuleID).Time("lease_expires_at", expires).
-		Msg("the rule's lease holder stopped renewing it; waiting for the lease to expire to take over")
-	t := time.NewTimer(max(wait, 0))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+	first := rep.LeaseRenewedAt
+	poll := max(ttl/(2*heartbeatsPerTTL), 50*time.Millisecond)
+	s.cfg.Logger.Info().Str("rule_id", r.RuleID).Time("lease_expires_at", rep.LeaseExpiresAt).
+		Msg("the rule's lease is held by another run; watching for its heartbeat, or for the lease to expire to take over")
+	for s.cfg.Clock().Before(deadline) {
+		wait := min(poll, max(rep.LeaseExpiresAt.Sub(s.cfg.Clock())+leaseSkew, 0))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return rep
+		case <-t.C:
+		}
+		next := s.tickRule(ctx, ctx.Done(), r, true)
+		if !next.LeaseHeld || !next.LeaseRenewedAt.Equal(first) {
+			return next // taken over, or the holder is alive
+		}
+		rep = next
 	}
+	return rep
 }
 
 // leaseSkew is added to waits for a lease expiry: clocks of replicas differ a little.

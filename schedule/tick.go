@@ -98,27 +98,31 @@ func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule
 }
 
 // leaseSkipped reports a tick skipped because another replica holds the
-// lease: at Warn (and counted) unless a live serve replica holds it, which
-// is the normal standby of serve replicas.
+// lease, counted: at Warn for esrule run, at Info for serve (the normal
+// standby of serve replicas), at Debug for quiet retries.
 func (s *Scheduler) leaseSkipped(log zerolog.Logger, l *state.Lease, rep *TickReport, quiet bool) {
 	rep.LeaseHeld = true
 	s.cfg.Observer.LeaseHeld(rep.RuleID, false)
-	if !quiet {
-		s.cfg.Observer.LeaseSkipped(rep.RuleID)
-	}
-	now := s.cfg.Clock().UTC()
-	ev := log.Warn()
 	if l != nil {
-		rep.LeaseExpiresAt, rep.LeaseStale = l.ExpiresAt, l.Stale(now)
-		switch {
-		case quiet:
-			ev = log.Debug()
-		case s.cfg.KeepLease && !rep.LeaseStale:
-			ev = log.Info()
-		}
-		ev = ev.Str("holder", l.Owner).Time("lease_expires_at", l.ExpiresAt).Bool("holder_stale", rep.LeaseStale)
+		rep.LeaseHolder, rep.LeaseExpiresAt, rep.LeaseRenewedAt = l.Owner, l.ExpiresAt, l.RenewedAt
 	}
-	ev.Msg("rule skipped: its lease is held by another replica")
+	if quiet {
+		log.Debug().Str("holder", rep.LeaseHolder).Time("lease_expires_at", rep.LeaseExpiresAt).
+			Msg("rule lease held by another replica")
+		return
+	}
+	s.reportSkip(log, *rep)
+}
+
+// reportSkip logs and counts a tick skipped for a lease.
+func (s *Scheduler) reportSkip(log zerolog.Logger, rep TickReport) {
+	s.cfg.Observer.LeaseSkipped(rep.RuleID)
+	ev := log.Warn()
+	if s.cfg.KeepLease {
+		ev = log.Info()
+	}
+	ev.Str("holder", rep.LeaseHolder).Time("lease_expires_at", rep.LeaseExpiresAt).
+		Msg("rule skipped: its lease is held by another replica")
 }
 
 // tickFailed logs and counts a tick that failed; a cancelled tick means

@@ -27,10 +27,10 @@ import (
 //     was paused past its TTL cannot write a checkpoint after its successor
 //     took over, because every write is conditional on the version the
 //     successor's acquisition changed.
-//   - The holder renews the lease on a heartbeat (RenewedAt, Heartbeat)
-//     independent of its checkpoints. A lease whose heartbeat stopped for
-//     longer than StaleAfter is one whose holder is gone; acquirers still
-//     wait for ExpiresAt, but they know it is worth waiting for.
+//   - The holder renews the lease on a heartbeat (RenewedAt, HeartbeatMS)
+//     independent of its checkpoints. An acquirer that watches a held lease
+//     for one heartbeat and sees no renewal knows that the holder is gone,
+//     and that the lease is free at ExpiresAt.
 
 // ErrLeaseHeld means another owner holds an unexpired lease on the rule.
 var ErrLeaseHeld = errors.New("lease held by another replica")
@@ -64,24 +64,6 @@ type Lease struct {
 // Held reports whether the lease is held by someone other than owner at now.
 func (l *Lease) Held(owner string, now time.Time) bool {
 	return l != nil && l.Owner != owner && now.Before(l.ExpiresAt)
-}
-
-// StaleAfter is how long after its last renewal a lease with a heartbeat is
-// considered abandoned by its holder: three heartbeats. It is zero for a
-// lease without heartbeat.
-func (l *Lease) StaleAfter() time.Duration {
-	if l == nil || l.HeartbeatMS <= 0 {
-		return 0
-	}
-	return 3 * time.Duration(l.HeartbeatMS) * time.Millisecond
-}
-
-// Stale reports whether the holder missed its heartbeats for StaleAfter at
-// now: it is gone (crashed, killed, paused or cut off) and the lease will
-// not be renewed before it expires.
-func (l *Lease) Stale(now time.Time) bool {
-	d := l.StaleAfter()
-	return d > 0 && now.Sub(l.RenewedAt) > d
 }
 
 // NewToken returns a random acquisition token.

@@ -93,11 +93,3 @@ func TestAcquireLeaseRecognisesItsLostWrite(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "run-2", cur.Lease.Owner, "the old holder's release leaves the new lease alone")
 }
-
-func TestLeaseStale(t *testing.T) {
-	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	l := &Lease{Owner: "a", RenewedAt: t0, HeartbeatMS: 10_000, ExpiresAt: t0.Add(30 * time.Second)}
-	require.False(t, l.Stale(t0.Add(29*time.Second)))
-	require.True(t, l.Stale(t0.Add(31*time.Second)))
-	require.False(t, (&Lease{Owner: "old", ExpiresAt: t0}).Stale(t0.Add(time.Hour)), "a lease without heartbeat is never stale")
-}

@@ -236,8 +236,8 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 // delivery round of the notification actions, so that a CronJob notifies
 // too. It prints one JSON summary line per slot executed one by one and
 // fails (exit 1) if any execution failed. A rule whose lease another
-// replica holds is skipped (logged at Warn); a lease left by a holder that
-// is gone (no heartbeat) is waited for and taken over.
+// replica holds is skipped (logged at Warn, counted); a lease left by a
+// killed run (not renewed while watched) is taken over when it expires.
 func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer) error {
 	log, err := g.logger()
 	if err != nil {
