@@ -54,7 +54,7 @@ func (g *Generator) Count() (int, error) {
 
 // EachParallel is Each with the users split over workers goroutines: the
 // same documents, in an unspecified order; fn must be safe for concurrent
-// use (esutil.BulkIndexer.Add is). It stops at fn's first error.
+// use (Load's is). It stops at fn's first error.
 func (g *Generator) EachParallel(workers int, fn func(Doc) error) error {
 	if workers <= 1 {
 		return g.Each(fn)

@@ -1,19 +1,15 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
-
-	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"github.com/rs/zerolog"
 )
 
@@ -79,9 +75,10 @@ const maxLoadRetries = 3
 
 // Load bulk-indexes every document each yields into indices (which it
 // prepares: created if missing, replicas 0 and refresh off during the load,
-// both restored and the indices refreshed at the end). It returns a
-// *LoadError when any document was not indexed, even though the bulk
-// indexer itself closed without error.
+// both restored and the indices refreshed at the end), with cfg.NumWorkers
+// concurrent bulk requests of about cfg.FlushBytes each. Items answered 429
+// are sent again (up to maxLoadRetries passes); it returns a *LoadError when
+// any document was not indexed.
 func Load(ctx context.Context, c esapi.Transport, indices []string, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
 	if cfg.NumWorkers <= 0 {
 		cfg.NumWorkers = 2
@@ -117,44 +114,29 @@ func (lr *loadRun) sample(reason string) {
 	}
 }
 
-func (lr *loadRun) onSuccess(context.Context, esutil.BulkIndexerItem, esutil.BulkIndexerResponseItem) {
-	lr.created.Add(1)
-}
-
-func (lr *loadRun) onFailure(_ context.Context, item esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
+// onOutcome counts one item's answer; 429s are kept for another pass.
+func (lr *loadRun) onOutcome(d Doc, o bulkOutcome) {
 	switch {
-	case err != nil:
+	case o.err != nil:
 		lr.failed.Add(1)
-		lr.sample(fmt.Sprintf("%s/%s: %v", item.Index, item.DocumentID, err))
-	case res.Status == 409:
+		lr.sample(fmt.Sprintf("%s/%s: %v", d.Index, d.ID, o.err))
+	case o.status >= 200 && o.status < 300:
+		lr.created.Add(1)
+	case o.status == 409:
 		lr.duplicates.Add(1)
-	case res.Status == 429:
-		body, rerr := readBody(item.Body)
-		if rerr != nil {
-			lr.failed.Add(1)
-			lr.sample(fmt.Sprintf("%s/%s: reread body for retry: %v", item.Index, item.DocumentID, rerr))
-			return
-		}
+	case o.status == 429:
 		lr.mu.Lock()
-		lr.retry = append(lr.retry, Doc{Index: item.Index, ID: item.DocumentID, Body: body})
+		lr.retry = append(lr.retry, d)
 		lr.mu.Unlock()
 	default:
 		lr.failed.Add(1)
-		lr.sample(fmt.Sprintf("%s/%s: %d %s: %s", item.Index, item.DocumentID, res.Status, res.Error.Type, res.Error.Reason))
+		lr.sample(fmt.Sprintf("%s/%s: %d %s", d.Index, d.ID, o.status, o.reason))
 	}
-}
-
-func readBody(r io.ReadSeeker) ([]byte, error) {
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	return io.ReadAll(r)
 }
 
 func bulkLoad(ctx context.Context, c esapi.Transport, each func(func(Doc) error) error, cfg LoadConfig) (LoadStats, error) {
 	lr := &loadRun{}
 	var stats LoadStats
-	var indexerFailed uint64 // Stats().NumFailed over all passes
 	var start time.Time
 	elapsed := func() time.Duration {
 		if cfg.Clock == nil {
@@ -169,34 +151,13 @@ func bulkLoad(ctx context.Context, c esapi.Transport, each func(func(Doc) error)
 	stopReport := startReporting(cfg, done, elapsed)
 
 	pass := func(docs func(func(Doc) error) error) error {
-		bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
-			Client:     c,
-			NumWorkers: cfg.NumWorkers,
-			FlushBytes: cfg.FlushBytes,
-			// Each worker has its own queue and Add blocks on a busy worker even when
-			// another is idle: a queue that holds a whole request keeps every worker fed.
-			QueueSizeMultiplier: cfg.FlushBytes / 2048,
-			FilterPath:          []string{"errors", "items.*.status", "items.*.error.type", "items.*.error.reason"},
-		})
-		if err != nil {
-			return fmt.Errorf("create bulk indexer: %w", err)
-		}
-		addErr := docs(func(d Doc) error {
-			return bi.Add(ctx, esutil.BulkIndexerItem{
-				Index: d.Index, Action: "create", DocumentID: d.ID, Body: bytes.NewReader(d.Body),
-				OnSuccess: lr.onSuccess, OnFailure: lr.onFailure,
-			})
-		})
-		closeErr := bi.Close(context.WithoutCancel(ctx))
-		s := bi.Stats()
-		stats.Bytes += s.FlushedBytes
-		stats.Requests += s.NumRequests
-		indexerFailed += s.NumFailed
+		bs := newBulkSender(ctx, c, cfg.NumWorkers, cfg.FlushBytes, lr.onOutcome)
+		addErr := docs(func(d Doc) error { return bs.add(ctx, d) })
+		bs.close(context.WithoutCancel(ctx))
+		stats.Bytes += bs.bytes
+		stats.Requests += bs.reqs
 		if addErr != nil {
-			return fmt.Errorf("add documents to bulk indexer: %w", addErr)
-		}
-		if closeErr != nil {
-			return fmt.Errorf("flush bulk indexer: %w", closeErr)
+			return fmt.Errorf("add documents to bulk requests: %w", addErr)
 		}
 		return nil
 	}
@@ -235,12 +196,6 @@ func bulkLoad(ctx context.Context, c esapi.Transport, each func(func(Doc) error)
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	failed := lr.failed.Load() + int64(len(lr.retry))
-	// The indexer's own count of failed items (it includes 409s and 429s)
-	// must agree with the callbacks; anything more was lost unseen.
-	if unseen := int64(indexerFailed) - lr.failed.Load() - stats.Duplicates - stats.Retried - int64(len(lr.retry)); unseen > 0 {
-		failed += unseen
-		lr.samples = append(lr.samples, fmt.Sprintf("%d failures counted by the bulk indexer without an item callback", unseen))
-	}
 	if failed > 0 {
 		if len(lr.retry) > 0 {
 			lr.samples = append(lr.samples, fmt.Sprintf("%d still rejected with 429 after %d retries", len(lr.retry), maxLoadRetries))

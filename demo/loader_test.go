@@ -1,9 +1,7 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -104,14 +102,4 @@ func TestLoadGivesUpOnPersistent429(t *testing.T) {
 	require.EqualValues(t, 1, le.Failed, "counted once, not once per attempt")
 	require.EqualValues(t, maxLoadRetries, stats.Retried)
 	require.Contains(t, le.Error(), "still rejected with 429")
-}
-
-func TestLoadReadsBodiesOnce(t *testing.T) {
-	// The bulk indexer reads each body when the item is added; the retry path
-	// reads it again from the start.
-	b := bytes.NewReader([]byte(`{"x":1}`))
-	_, _ = io.ReadAll(b)
-	got, err := readBody(b)
-	require.NoError(t, err)
-	require.Equal(t, `{"x":1}`, string(got))
 }

@@ -1,4 +1,4 @@
-// Command loader measures the demo loader (demo.Load, esutil.BulkIndexer) and
+// Command loader measures the demo loader (demo.Load, its bulk sender on esapi.BulkRequest) and
 // prints a table: generation alone, the loader against an in-process sink that
 // accepts every document (the loader's own ceiling on this machine), and the
 // loader against Elasticsearch with full and lean documents, with the CPU
