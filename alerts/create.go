@@ -151,6 +151,7 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 		}
 		return out
 	}
+	w.markWritten()
 	res, err := esapi.BulkRequest{Index: w.cfg.Alias, Body: bytes.NewReader(body.Bytes()), Refresh: w.cfg.Refresh}.Do(ctx, w.es)
 	if err != nil {
 		return all(outcomeFailed, 0, "transport_error", err.Error())

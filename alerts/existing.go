@@ -13,11 +13,15 @@ const executionUUIDField = "kibana.alert.rule.execution.uuid"
 
 // Existing returns, for those ids that already exist behind the alias, their
 // kibana.alert.rule.execution.uuid ("" when the document has none). It runs
-// an ids query in chunks of 10,000 (Kibana's pre-check); a missing alias or
+// an ids query in chunks of 10,000 (Kibana's pre-check), after a refresh of
+// the alias when this writer wrote without one; a missing alias or
 // index means none exist. Failed requests are retried by the client
 // (esclient's policy); an answer only this check can judge (partial results,
 // an unreadable body) is asked again here, up to MaxRetries times.
 func (w *Writer) Existing(ctx context.Context, ids []string) (map[string]string, error) {
+	if err := w.refreshIfWritten(ctx); err != nil {
+		return nil, err
+	}
 	found := map[string]string{}
 	for start := 0; start < len(ids); start += existingChunk {
 		end := min(start+existingChunk, len(ids))

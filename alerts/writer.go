@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -28,7 +29,8 @@ type WriterConfig struct {
 	// Alias is the alerts write alias (or index), e.g. "esrule-alerts-default".
 	Alias string
 	// Refresh is the bulk refresh parameter ("true", "false", "wait_for");
-	// empty leaves Elasticsearch's default (false).
+	// empty leaves Elasticsearch's default (false). Without a refresh, the
+	// writer's next Existing refreshes the alias first.
 	Refresh string
 	// MaxRetries bounds the retries of 429/5xx and transport failures after the
 	// first attempt: 0 means DefaultMaxRetries, a negative value means none.
@@ -45,6 +47,9 @@ type WriterConfig struct {
 type Writer struct {
 	es  esapi.Transport
 	cfg WriterConfig
+	// unrefreshed is set by a bulk that did not wait for a refresh and
+	// cleared by the refresh before the next ids pre-check.
+	unrefreshed atomic.Bool
 }
 
 // NewWriter returns a Writer for cfg.Alias.

@@ -43,7 +43,8 @@ type Deps struct {
 	Alerts detect.AlertStore
 	// Executor runs the exactly executed slots (and every slot in replay
 	// mode). Its AlertStore must make written alerts visible to Existing
-	// before the next slot (a writer with Refresh "true").
+	// before the next slot (an alerts.Writer does: without a bulk refresh,
+	// it refreshes before a pre-check that follows a write).
 	Executor *detect.Executor
 	// Refresh makes the fast path's alerts visible to Existing before an
 	// exactly executed slot (refresh of the alerts alias); nil: nothing to do.

@@ -59,7 +59,10 @@ type Config struct {
 	// Defaults to Target's alias.
 	AlertsAlias func(space string) string
 	// Refresh is the refresh parameter of alert writes of scheduled and
-	// one-off executions ("wait_for", "true" or "" for none).
+	// one-off executions ("wait_for", "true" or "" for none). With none, the
+	// writer refreshes the alias before its next duplicate pre-check, so
+	// later slots still see earlier alerts; set it when a caller reads the
+	// alerts back right after (tests).
 	Refresh string
 	// Detect tunes the executor (page and batch sizes). The zero value is
 	// Kibana's sizes.
@@ -203,9 +206,10 @@ func (e *Engine) Backfill(ctx context.Context, r *rule.Rule, o backfill.Options)
 func (e *Engine) backfillDeps(space string, checkpoints bool) backfill.Deps {
 	alias := e.cfg.AlertsAlias(space)
 	var bulk detect.AlertStore = e.writer(space, "")
-	// Exactly executed slots refresh, so that the next slot's duplicate
-	// pre-check sees their alerts.
-	exact := e.newExecutor(space, "true", e.cfg.Logger.Level(max(e.cfg.Logger.GetLevel(), zerolog.WarnLevel)))
+	// Exactly executed slots write without a refresh: their writer refreshes
+	// before the next slot's duplicate pre-check; Refresh below makes the
+	// bulk writer's alerts visible to it.
+	exact := e.newExecutor(space, "", e.cfg.Logger.Level(max(e.cfg.Logger.GetLevel(), zerolog.WarnLevel)))
 	exact.Config.SkipCoverage = true
 	if e.cfg.RequestDelivery {
 		bulk = notify.RequestDelivery(bulk)

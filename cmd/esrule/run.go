@@ -191,7 +191,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 		return err
 	}
 	e, err := g.newEngine(log, engine.Config{
-		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Refresh: "wait_for",
+		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 	})
 	if err != nil {
 		return err
@@ -259,7 +259,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	enc := newJSONEncoder(stdout)
 	var writeErr error
 	e, err := g.newEngine(log, engine.Config{
-		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Refresh: "wait_for",
+		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 		Timeout: o.tick.timeout,
 		OnSlot: func(res detect.Result, err error) {
 			mu.Lock()

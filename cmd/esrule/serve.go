@@ -130,7 +130,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 		m.InitRule(r.RuleID)
 	}
 	e, err := g.newEngine(log, engine.Config{
-		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes, Refresh: "wait_for",
+		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes,
 		Timeout: o.timeout, Metrics: m,
 	})
 	if err != nil {
