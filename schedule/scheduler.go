@@ -53,6 +53,8 @@ type Observer interface {
 const (
 	DefaultMaxCatchup    = 24 * time.Hour
 	DefaultShutdownGrace = 30 * time.Second
+	// DefaultConcurrency is how many rules a replica ticks at once.
+	DefaultConcurrency = 4
 )
 
 // Config configures a Scheduler.
@@ -88,8 +90,12 @@ type Config struct {
 	// rules tick at their slot boundaries (SlotSchedule).
 	Schedules map[string]cron.Schedule
 	// KeepLease keeps a rule's lease between ticks (serve); otherwise a tick
-	// releases it when done (run).
+	// releases it when done (run). With a Store that implements Membership,
+	// replicas that keep leases share the rules fairly (see Membership).
 	KeepLease bool
+	// Concurrency bounds the rules this replica ticks at once. Defaults to
+	// DefaultConcurrency.
+	Concurrency int
 	// FillOldGaps fills recorded gaps (missed slots older than MaxCatchup)
 	// in the background through FillGap: after a tick's due slots, at most
 	// GapFillChunk of the gap per tick.
@@ -136,6 +142,9 @@ func (c Config) gapFillChunk() time.Duration {
 // Scheduler executes the due slots of rules. Build it with New.
 type Scheduler struct {
 	cfg Config
+	// slots holds one token per rule tick allowed to run (Concurrency).
+	slots chan struct{}
+	share share
 
 	mu      sync.Mutex
 	holders map[string]*holder // leases kept between ticks (KeepLease), by rule_id
@@ -160,6 +169,11 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, errors.New("configure scheduler: lease TTL too short for its heartbeat")
 	case cfg.FillOldGaps && cfg.FillGap == nil:
 		return nil, errors.New("configure scheduler: FillOldGaps without a gap filler")
+	case cfg.Concurrency < 0:
+		return nil, errors.New("configure scheduler: negative concurrency")
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
 	}
 	for _, r := range cfg.Rules {
 		if !r.Normalized() {
@@ -175,7 +189,7 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	return &Scheduler{cfg: cfg, holders: map[string]*holder{}}, nil
+	return &Scheduler{cfg: cfg, holders: map[string]*holder{}, slots: make(chan struct{}, cfg.Concurrency)}, nil
 }
 
 // Rules returns the scheduled rules.
@@ -186,6 +200,9 @@ type TickReport struct {
 	RuleID string
 	// LeaseHeld is true when another replica held the lease: nothing was done.
 	LeaseHeld bool
+	// Elsewhere is true when the rule is in another replica's share: nothing
+	// was done.
+	Elsewhere bool
 	// LeaseHolder names the other replica (LeaseHeld).
 	LeaseHolder string
 	// LeaseExpiresAt is when the other replica's lease expires (LeaseHeld).
@@ -212,17 +229,33 @@ type TickReport struct {
 // runs do not overlap) a held lease is watched until its holder renews it
 // (alive: skip) or it expires (gone: a killed pod; take over), so that a
 // crash never makes the next run skip the rule.
+//
+// Concurrency rules tick at once; the reports are in the rules' order.
 func (s *Scheduler) Tick(ctx context.Context) ([]TickReport, error) {
-	var reports []TickReport
-	var errs []error
-	for _, r := range s.cfg.Rules {
-		rep := s.tickRule(ctx, ctx.Done(), r, !s.cfg.KeepLease)
-		if rep.LeaseHeld && !s.cfg.KeepLease {
-			if rep = s.reclaim(ctx, r, rep); rep.LeaseHeld {
-				s.reportSkip(s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger(), rep)
+	reports := make([]TickReport, len(s.cfg.Rules))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.cfg.Concurrency, len(s.cfg.Rules)) {
+		wg.Go(func() {
+			for i := range next {
+				r := s.cfg.Rules[i]
+				rep := s.tickRule(ctx, ctx.Done(), r, !s.cfg.KeepLease)
+				if rep.LeaseHeld && !s.cfg.KeepLease {
+					if rep = s.reclaim(ctx, r, rep); rep.LeaseHeld {
+						s.reportSkip(s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger(), rep)
+					}
+				}
+				reports[i] = rep
 			}
-		}
-		reports = append(reports, rep)
+		})
+	}
+	for i := range s.cfg.Rules {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var errs []error
+	for _, rep := range reports {
 		if rep.Err != nil {
 			errs = append(errs, rep.Err)
 		}

@@ -63,6 +63,7 @@ func (s *Scheduler) Serve(ctx context.Context) error {
 		<-finished
 	}
 	s.releaseAll(context.WithoutCancel(ctx))
+	s.leave(context.WithoutCancel(ctx))
 	s.cfg.Logger.Info().Msg("scheduler stopped")
 	return nil
 }

@@ -53,6 +53,16 @@ func (s *Scheduler) TickRule(ctx context.Context, drain <-chan struct{}, r *rule
 // retries at the lease's expiry).
 func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule.Rule, quiet bool) TickReport {
 	rep := TickReport{RuleID: r.RuleID}
+	if !s.takeSlot(ctx, drain) {
+		return rep
+	}
+	defer func() { <-s.slots }()
+	d := s.takes(ctx, r)
+	if !d.take {
+		s.cfg.Observer.LeaseHeld(r.RuleID, false)
+		rep.Elsewhere = true
+		return rep
+	}
 	log := s.cfg.Logger.With().Str("rule_id", r.RuleID).Logger()
 	h := s.held(r)
 	if h == nil {
@@ -89,12 +99,39 @@ func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule
 	t.watchdog.Stop()
 	st := h.state()
 	rep.Checkpoint = st.LastCompletedSlot
-	if s.cfg.KeepLease && h.LostErr() == nil && ctx.Err() == nil {
+	if s.cfg.KeepLease && h.LostErr() == nil && ctx.Err() == nil && !d.handOver {
 		s.keep(r, h)
 	} else {
+		s.forget(r)
 		h.release(ctx)
 	}
 	return rep
+}
+
+// forget drops this replica's kept hold on r's lease (handed over or
+// released).
+func (s *Scheduler) forget(r *rule.Rule) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.holders, r.RuleID)
+}
+
+// takeSlot takes one of the Concurrency places, waiting for one to be free
+// unless drain closes or ctx ends first (then it reports false).
+func (s *Scheduler) takeSlot(ctx context.Context, drain <-chan struct{}) bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-drain:
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // leaseSkipped reports a tick skipped because another replica holds the

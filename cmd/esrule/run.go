@@ -39,6 +39,7 @@ type tickOptions struct {
 	maxResponseBytes int64
 	fillOldGaps      bool
 	gapFillChunk     time.Duration
+	concurrency      int
 }
 
 func (o *tickOptions) addFlags(f *pflag.FlagSet) {
@@ -57,6 +58,7 @@ func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 		"with --fill-old-gaps: the part of a rule's gap one tick fills")
 	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
+	f.IntVar(&o.concurrency, "concurrency", schedule.DefaultConcurrency, "rules ticked at once by this replica")
 }
 
 // validate checks the flags and returns --start-from as a time (zero: now).
@@ -68,6 +70,8 @@ func (o *tickOptions) validate() (time.Time, error) {
 		return time.Time{}, usagef("--lease-ttl and --execution-timeout must not be negative")
 	case o.gapFillChunk < 0:
 		return time.Time{}, usagef("--gap-fill-chunk %s: want a positive duration", o.gapFillChunk)
+	case o.concurrency < 0:
+		return time.Time{}, usagef("--concurrency %d: want a positive number (0: the default, %d)", o.concurrency, schedule.DefaultConcurrency)
 	case o.maxResponseBytes <= 0:
 		return time.Time{}, usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
 	case o.stateIndex == "":
@@ -281,6 +285,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	s, err := e.Scheduler(schedule.Config{
 		Rules: rules, Owner: owner, LeaseTTL: o.tick.leaseTTL, MaxCatchup: o.tick.maxCatchup, StartFrom: startFrom,
 		FillOldGaps: o.tick.fillOldGaps, GapFillChunk: o.tick.gapFillChunk,
+		Concurrency: o.tick.concurrency,
 	})
 	if err != nil {
 		return asUsage(err)

@@ -141,6 +141,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 		Rules: rules, Owner: owner, LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup,
 		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true, ShutdownGrace: o.shutdownGrace,
 		FillOldGaps: o.fillOldGaps, GapFillChunk: o.gapFillChunk,
+		Concurrency: o.concurrency,
 	})
 	if err != nil {
 		return asUsage(err)
