@@ -14,10 +14,10 @@ import (
 // Defaults of Options.
 const (
 	DefaultFetchBatch = 500
-	// DefaultScanPageSize is the scan's composite page size. Every page
-	// reads all matching documents again, so pages are larger than Kibana's
-	// 10,000; with a fallback timestamp a bucket counts twice toward
-	// search.max_buckets (65,536), and a too-large page is halved.
+	// DefaultScanPageSize is the buckets of one scan page (terms and their
+	// histogram buckets). Every page reads all matching documents of its
+	// partition again, so pages are larger than Kibana's 10,000; they stay
+	// under search.max_buckets (65,536), and a too-large page is halved.
 	DefaultScanPageSize = 30000
 	// DefaultScanWorkers is the number of scan partitions in flight: two
 	// keep Elasticsearch busy while esrule decodes a page.

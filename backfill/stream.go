@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,14 +27,12 @@ type record struct {
 type searchFunc func(ctx context.Context, body []byte, paths []string) (esquery.Response, error)
 
 // scan streams the rule's matches in [start, end] as a composite aggregation
-// over the new-terms fields plus a fixed-width date histogram, with min and
-// max of the timestamp per bucket (SPEC §7), and returns the first occurrences.
-// With a timestamp override and fallback (D1, scriptless), the histogram
-// source is the primary field with a missing bucket (sorted first), and the
-// documents without the primary field are bucketed by a date_histogram on
-// @timestamp under that missing bucket; both sides are merged per term. The
-// composite sorts by the term keys first, so each term's buckets arrive
-// together and only one term is held at a time.
+// over the new-terms fields, one bucket per term, with a fixed-width date
+// histogram below each term and the min and max of the timestamp per
+// histogram bucket (SPEC §7), and returns the first occurrences. With a
+// timestamp override and fallback (D1, scriptless), the documents without
+// the primary field are bucketed by a date_histogram on @timestamp under a
+// filter bucket; both sides of a term are merged before deciding.
 //
 // With workers > 1 the term space is cut into partitions, ranges of the first
 // field's values each about one page of buckets, found by a light composite
@@ -121,14 +118,15 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 		return emit(partition{})
 	}
 	field := s.q.Fields[0]
-	// The most buckets one value can fill in a partition's page: one per
-	// histogram bucket (and the missing bucket); with several fields, one per
-	// document at most.
-	w := s.width.Milliseconds()
+	// The most histogram buckets one value can fill in a partition's page:
+	// every histogram bucket of the range (on each side with a fallback);
+	// with several fields, one per document at most. Each term adds its own
+	// bucket (and the fallback's filter bucket).
 	perValue := int64(math.MaxInt64)
 	if len(s.q.Fields) == 1 {
-		perValue = end.UnixMilli()/w - start.UnixMilli()/w + 2
+		perValue = s.histogramBuckets(start, end)
 	}
+	overhead := s.termBuckets()
 	cur := partition{}
 	var weight int64
 	size := 2 * s.pageSize
@@ -158,7 +156,7 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 			if _, isBool := v.(bool); isBool {
 				continue // no range on booleans: never a boundary
 			}
-			n := min(b.DocCount, perValue)
+			n := min(b.DocCount, perValue) + overhead
 			if weight > 0 && weight+n > int64(s.pageSize) {
 				cur.Hi = v
 				if err := emit(cur); err != nil {
@@ -175,10 +173,48 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 	}
 }
 
+// histogramBuckets is the most histogram buckets one term can have over
+// [start, end]: one per histogram bucket of the range, on each side with a
+// fallback.
+func (s *scan) histogramBuckets(start, end time.Time) int64 {
+	w := s.width.Milliseconds()
+	n := end.UnixMilli()/w - start.UnixMilli()/w + 1
+	if s.q.Timestamps.Secondary != "" {
+		n *= 2
+	}
+	return n
+}
+
+// termBuckets is the buckets every term has besides its histogram buckets:
+// its own and, with a fallback, the filter bucket.
+func (s *scan) termBuckets() int64 {
+	if s.q.Timestamps.Secondary != "" {
+		return 2
+	}
+	return 1
+}
+
+// typicalHistogramBuckets bounds the histogram buckets per term assumed when
+// sizing an unpartitioned page; a term with more makes the page too large
+// for search.max_buckets, and the page is halved.
+const typicalHistogramBuckets = 8
+
+// termsPerPage is the composite size, in terms, of partition p's pages: a
+// partition holds about pageSize buckets, so one page of pageSize terms
+// reads it whole; the one open partition (no partitioning) gets pages of
+// about pageSize buckets.
+func (s *scan) termsPerPage(start, end time.Time, p partition) int {
+	if p.Lo != nil || p.Hi != nil {
+		return s.pageSize
+	}
+	per := s.termBuckets() + min(s.histogramBuckets(start, end), typicalHistogramBuckets)
+	return max(1, s.pageSize/int(per))
+}
+
 // scanPartition pages through the composite over partition p.
 func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partition) ([]record, error) {
 	c := &collector{g: s.g, fields: s.q.Fields, part: p, order: s.order}
-	pageSize := s.pageSize
+	pageSize := s.termsPerPage(start, end, p)
 	var after json.RawMessage
 	for {
 		body, err := s.q.ScanBody(esquery.ScanPage{
@@ -305,23 +341,20 @@ func (c *collector) bucket(b esquery.ScanBucket) error {
 	if c.skip {
 		return nil
 	}
-	if raw, ok := b.Key[esquery.HistogramSource]; ok && string(raw) != "null" {
-		start, err := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil {
-			return fmt.Errorf("decode histogram key %s: %w", raw, err)
-		}
-		if b.Min.Value != nil && b.Max.Value != nil {
-			c.spans = append(c.spans, span{start: start, min: millis(*b.Min.Value), max: millis(*b.Max.Value)})
-		}
-	}
+	c.histogram(b.H)
 	if b.Fallback != nil {
-		for _, h := range b.Fallback.H.Buckets {
-			if h.Min.Value != nil && h.Max.Value != nil {
-				c.spans = append(c.spans, span{start: h.Key, min: millis(*h.Min.Value), max: millis(*h.Max.Value)})
-			}
-		}
+		c.histogram(b.Fallback.H)
 	}
 	return nil
+}
+
+// histogram adds the spans of h's buckets to the current term.
+func (c *collector) histogram(h esquery.Histogram) {
+	for _, hb := range h.Buckets {
+		if hb.Min.Value != nil && hb.Max.Value != nil {
+			c.spans = append(c.spans, span{start: hb.Key, min: millis(*hb.Min.Value), max: millis(*hb.Max.Value)})
+		}
+	}
 }
 
 func millis(v float64) int64 { return int64(math.Round(v)) }

@@ -13,8 +13,8 @@ import (
 )
 
 // A scan with a timestamp fallback: the documents without the primary field
-// come as a missing-bucket composite bucket with a date_histogram below it,
-// and both sides of a term are merged before deciding.
+// come as a date_histogram under the term's fallback filter bucket, and both
+// sides of a term are merged before deciding.
 func TestScanMergesFallbackSide(t *testing.T) {
 	r := testRule(t, "5m", "now-6m", "now-1h")
 	base := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -23,23 +23,20 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	ms := func(d time.Duration) int64 { return base.Add(d).UnixMilli() }
 	w := int64(10 * time.Minute / time.Millisecond)
 	bucket := func(d time.Duration) int64 { x := ms(d); return x - x%w }
+	hb := func(d time.Duration) map[string]any {
+		return map[string]any{"key": bucket(d), "t_min": map[string]any{"value": ms(d)}, "t_max": map[string]any{"value": ms(d)}}
+	}
 	page := map[string]any{esquery.AggName: map[string]any{
-		"after_key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(100 * time.Minute)},
+		"after_key": map[string]any{"user.name": "b"},
 		"buckets": []any{
 			// "a": first seen without the primary field at 10:03 (fallback), then with it at 10:04.
-			map[string]any{"key": map[string]any{"user.name": "a", esquery.HistogramSource: nil},
-				"t_min": map[string]any{"value": nil}, "t_max": map[string]any{"value": nil},
-				"fallback": map[string]any{"h": map[string]any{"buckets": []any{
-					map[string]any{"key": bucket(3 * time.Minute), "t_min": map[string]any{"value": ms(3 * time.Minute)}, "t_max": map[string]any{"value": ms(3 * time.Minute)}},
-				}}}},
-			map[string]any{"key": map[string]any{"user.name": "a", esquery.HistogramSource: bucket(4 * time.Minute)},
-				"t_min": map[string]any{"value": ms(4 * time.Minute)}, "t_max": map[string]any{"value": ms(4 * time.Minute)},
-				"fallback": map[string]any{"h": map[string]any{"buckets": []any{}}}},
+			map[string]any{"key": map[string]any{"user.name": "a"},
+				"h":        map[string]any{"buckets": []any{hb(4 * time.Minute)}},
+				"fallback": map[string]any{"h": map[string]any{"buckets": []any{hb(3 * time.Minute)}}}},
 			// "b": seen at 10:40 and again at 11:40 (60 minutes later: new again, history is 1h).
-			map[string]any{"key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(40 * time.Minute)},
-				"t_min": map[string]any{"value": ms(40 * time.Minute)}, "t_max": map[string]any{"value": ms(40 * time.Minute)}},
-			map[string]any{"key": map[string]any{"user.name": "b", esquery.HistogramSource: bucket(100 * time.Minute)},
-				"t_min": map[string]any{"value": ms(100*time.Minute + time.Millisecond)}, "t_max": map[string]any{"value": ms(100*time.Minute + time.Millisecond)}},
+			map[string]any{"key": map[string]any{"user.name": "b"},
+				"h": map[string]any{"buckets": []any{hb(40 * time.Minute), hb(100*time.Minute + time.Millisecond)}},
+				"fallback": map[string]any{"h": map[string]any{"buckets": []any{}}}},
 		},
 	}}
 	raw, err := json.Marshal(page)
@@ -47,7 +44,7 @@ func TestScanMergesFallbackSide(t *testing.T) {
 	calls := 0
 	sc := &scan{
 		q: esquery.Query{Fields: []string{"user.name"}, Timestamps: rule.Timestamps{Primary: "event.ingested", Secondary: "@timestamp"}},
-		g: g, width: 10 * time.Minute, pageSize: 10,
+		g: g, width: 10 * time.Minute, pageSize: 100,
 		search: func(context.Context, []byte, []string) (esquery.Response, error) {
 			calls++
 			return esquery.Response{Shards: 1, Aggregations: raw}, nil
