@@ -35,7 +35,7 @@ func TestScanMergesFallbackSide(t *testing.T) {
 				"fallback": map[string]any{"h": map[string]any{"buckets": []any{hb(3 * time.Minute)}}}},
 			// "b": seen at 10:40 and again at 11:40 (60 minutes later: new again, history is 1h).
 			map[string]any{"key": map[string]any{"user.name": "b"},
-				"h": map[string]any{"buckets": []any{hb(40 * time.Minute), hb(100*time.Minute + time.Millisecond)}},
+				"h":        map[string]any{"buckets": []any{hb(40 * time.Minute), hb(100*time.Minute + time.Millisecond)}},
 				"fallback": map[string]any{"h": map[string]any{"buckets": []any{}}}},
 		},
 	}}
