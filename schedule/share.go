@@ -22,7 +22,7 @@ import (
 type Membership interface {
 	Heartbeat(ctx context.Context, owner string, now time.Time, ttl time.Duration) error
 	LiveReplicas(ctx context.Context, now time.Time) ([]string, error)
-	Leave(ctx context.Context, owner string) error
+	Leave(ctx context.Context, owner string, now time.Time) error
 }
 
 // share is this replica's view of the live replicas.
@@ -159,7 +159,7 @@ func (s *Scheduler) leave(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
 	defer cancel()
-	if err := m.Leave(ctx, s.cfg.Owner); err != nil {
+	if err := m.Leave(ctx, s.cfg.Owner, s.cfg.Clock()); err != nil {
 		s.cfg.Logger.Warn().Err(err).Msg("could not unregister the replica; its registration expires by itself")
 	}
 }

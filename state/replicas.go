@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -96,16 +95,10 @@ func (s *Store) LiveReplicas(ctx context.Context, now time.Time) ([]string, erro
 	return owners, nil
 }
 
-// Leave removes owner's registration (a replica shutting down), so that the
-// others take its rules at their next tick.
-func (s *Store) Leave(ctx context.Context, owner string) error {
-	res, err := esapi.DeleteRequest{Index: s.index, DocumentID: ReplicaDocID(owner)}.Do(ctx, s.c)
-	if err != nil {
-		return fmt.Errorf("unregister replica %s: %w", owner, err)
-	}
-	defer res.Body.Close()
-	if res.IsError() && res.StatusCode != http.StatusNotFound {
-		return fmt.Errorf("unregister replica %s: %w", owner, responseError(res))
-	}
-	return nil
+// Leave ends owner's registration at now (a replica shutting down), so that
+// the others take its rules at their next tick. It writes an expired
+// registration rather than deleting it: the runner role may index state
+// documents, not delete them.
+func (s *Store) Leave(ctx context.Context, owner string, now time.Time) error {
+	return s.Heartbeat(ctx, owner, now, 0)
 }
