@@ -59,7 +59,7 @@ func main() {
 	flag.BoolVar(&o.cache, "request-cache", false, "leave Elasticsearch's shard request cache on for the bench index (off: repeated runs on a static index would be served from it, unlike live data)")
 	flag.BoolVar(&o.trace, "trace", false, "print every request of the execution (path, duration, took) on stderr")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the execution (last run) to this file")
-	flag.StringVar(&o.refresh, "refresh", "wait_for", "refresh parameter of the alerts bulk (esrule run uses wait_for; Kibana uses true)")
+	flag.StringVar(&o.refresh, "refresh", "wait_for", "refresh parameter of the alerts bulk (esrule run sends none, false; it used wait_for before issue 20; Kibana uses true)")
 	flag.BoolVar(&o.warm, "warm", false, "measure a second execution in the same process, after a dry run (esrule serve); default is a cold process (esrule run as a CronJob)")
 	flag.BoolVar(&o.child, "child", false, "internal: run one execution and print its measurements as JSON")
 	flag.Parse()
