@@ -72,7 +72,7 @@ func (o alertsOptions) query(ruleIDs []string, now time.Time) (alerts.ListQuery,
 	}
 	q := alerts.ListQuery{Alias: mappings.AlertsAlias(o.space), Limit: o.limit, RuleIDs: ruleIDs}
 	if o.since != "" {
-		since, err := parseTime("since", o.since, now)
+		since, err := timeFlag("since", o.since, now)
 		if err != nil {
 			return alerts.ListQuery{}, err
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
-	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/timespec"
 )
 
 // backfillOptions are the flags of `esrule backfill`.
@@ -79,22 +78,14 @@ printed as NDJSON on stdout and the summary goes to the log.`,
 	return cmd
 }
 
-// parseTime reads an RFC 3339 time or date math relative to now.
-func parseTime(flag, s string, now time.Time) (time.Time, error) {
+// timeFlag reads a time flag with the one syntax of every time flag
+// (timespec.Forms); a bad value is a usage error.
+func timeFlag(flag, s string, now time.Time) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, usagef("--%s is required", flag)
+		return time.Time{}, usagef("--%s is required: %s", flag, timespec.Forms)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if strings.HasPrefix(s, "now") {
-		dm, err := rule.ParseDateMath(s)
-		if err != nil {
-			return time.Time{}, usagef("--%s %q: %v", flag, s, err)
-		}
-		return dm.At(now).UTC(), nil
-	}
-	return time.Time{}, usagef("--%s %q: want an RFC 3339 time (2024-05-01T10:00:00Z) or date math (now-30d)", flag, s)
+	t, err := timespec.ParseFlag(flag, s, now)
+	return t, asUsage(err)
 }
 
 func (o backfillOptions) check() error {
@@ -123,11 +114,11 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 	if err := o.check(); err != nil {
 		return err
 	}
-	from, err := parseTime("from", o.from, now)
+	from, err := timeFlag("from", o.from, now)
 	if err != nil {
 		return err
 	}
-	to, err := parseTime("to", o.to, now)
+	to, err := timeFlag("to", o.to, now)
 	if err != nil {
 		return err
 	}

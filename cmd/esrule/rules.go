@@ -152,7 +152,8 @@ coverage check (SPEC D5) on the cluster: how many documents match the rule in
 the history window and how many of them hold each new-terms field, with the
 warning the executor logs when a field is missing from most of them.
 
---at takes an RFC 3339 time or date math such as now-1h (default: now).`,
+--at takes an RFC 3339 time, a date (midnight UTC) or date math such as now-1h
+(default: now).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := parseAt(at, time.Now())
@@ -196,24 +197,16 @@ warning the executor logs when a field is missing from most of them.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&at, "at", "", "slot time: RFC 3339 or date math like now-1h (default now)")
+	cmd.Flags().StringVar(&at, "at", "", "slot time: RFC 3339, date or date math like now-1h (default now)")
 	cmd.Flags().BoolVar(&typed, "typed", false, "translate KQL with field types from the cluster (_field_caps)")
 	cmd.Flags().BoolVar(&onCluster, "es", false, "typed, and measure the new-terms fields' coverage on the cluster")
 	return cmd
 }
 
-// parseAt reads --at: empty means now; otherwise an RFC 3339 time or date
-// math evaluated at now.
+// parseAt reads --at: empty means now, otherwise any time form (timespec).
 func parseAt(at string, now time.Time) (time.Time, error) {
 	if at == "" {
 		return now.UTC(), nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
-		return t.UTC(), nil
-	}
-	d, err := rule.ParseDateMath(at)
-	if err != nil {
-		return time.Time{}, usagef("--at %q: want an RFC 3339 time or date math: %v", at, err)
-	}
-	return d.At(now), nil
+	return timeFlag("at", at, now)
 }

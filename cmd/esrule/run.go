@@ -47,7 +47,7 @@ func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.maxCatchup, "max-catchup", schedule.DefaultMaxCatchup,
 		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill")
 	f.StringVar(&o.startFrom, "start-from", "now",
-		"where a rule without state starts: now (the latest slot) or an RFC 3339 time")
+		"where a rule without state starts: now (the latest slot), an RFC 3339 time, a date or date math")
 	f.DurationVar(&o.leaseTTL, "lease-ttl", schedule.DefaultLeaseTTL,
 		"rule lease duration, renewed every third of it while a rule runs: the takeover time after a replica dies")
 	f.DurationVar(&o.timeout, "execution-timeout", 0, "limit of one slot's execution (default: the rule's interval)")
@@ -61,8 +61,9 @@ func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.concurrency, "concurrency", schedule.DefaultConcurrency, "rules ticked at once by this replica")
 }
 
-// validate checks the flags and returns --start-from as a time (zero: now).
-func (o *tickOptions) validate() (time.Time, error) {
+// validate checks the flags and returns --start-from as a time (zero: now,
+// the latest slot).
+func (o *tickOptions) validate(now time.Time) (time.Time, error) {
 	switch {
 	case o.maxCatchup < 0:
 		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", o.maxCatchup)
@@ -79,11 +80,7 @@ func (o *tickOptions) validate() (time.Time, error) {
 	case o.startFrom == "" || o.startFrom == "now":
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, o.startFrom)
-	if err != nil {
-		return time.Time{}, usagef("--start-from %q: want now or an RFC 3339 time such as 2024-05-01T10:05:00Z", o.startFrom)
-	}
-	return t.UTC(), nil
+	return timeFlag("start-from", o.startFrom, now)
 }
 
 // ownerID is --owner, or hostname-pid-random: unique per process, readable in
@@ -138,13 +135,13 @@ failed, 2 for bad usage or an invalid rule.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if o.at == "" && !g.dryRun {
-				return runTick(ctx, g, o, cmd.OutOrStdout())
+				return runTick(ctx, g, o, cmd.OutOrStdout(), time.Now())
 			}
 			return runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.at, "at", "", "slot time, RFC 3339 (default: the latest completed slot)")
+	f.StringVar(&o.at, "at", "", "slot time: RFC 3339, date or date math, aligned to the rule's interval (default: the latest completed slot)")
 	o.tick.addFlags(f)
 	o.notify.addFlags(f)
 	return cmd
@@ -156,8 +153,8 @@ func slotsFor(rules []*rule.Rule, at string, now time.Time) ([]time.Time, error)
 	var t time.Time
 	if at != "" {
 		var err error
-		if t, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, usagef("--at %q: want an RFC 3339 time such as 2024-05-01T10:05:00Z", at)
+		if t, err = timeFlag("at", at, now); err != nil {
+			return nil, err
 		}
 	}
 	slots := make([]time.Time, len(rules))
@@ -191,7 +188,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	if _, err := o.tick.validate(); err != nil {
+	if _, err := o.tick.validate(now); err != nil {
 		return err
 	}
 	e, err := g.newEngine(log, engine.Config{
@@ -242,7 +239,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 // fails (exit 1) if any execution failed. A rule whose lease another
 // replica holds is skipped (logged at Warn, counted); a lease left by a
 // killed run (not renewed while watched) is taken over when it expires.
-func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer) error {
+func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
 	log, err := g.logger()
 	if err != nil {
 		return err
@@ -251,7 +248,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	startFrom, err := o.tick.validate()
+	startFrom, err := o.tick.validate(now)
 	if err != nil {
 		return err
 	}

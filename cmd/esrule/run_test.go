@@ -16,7 +16,7 @@ func TestRunRejectsUnalignedSlot(t *testing.T) {
 
 	code, _, stderr = runCLI(t, "run", "--at", "yesterday")
 	require.Equal(t, exitUsage, code)
-	require.Contains(t, stderr, "want an RFC 3339 time")
+	require.Contains(t, stderr, "want an RFC 3339 time (2026-05-01T10:05:00Z), a date")
 }
 
 func TestSlotsFor(t *testing.T) {
@@ -33,6 +33,13 @@ func TestSlotsFor(t *testing.T) {
 	slots, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01T12:00:00+02:00", now)
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), slots[1])
+
+	slots, err = slotsFor([]*rule.Rule{five, hour}, "now-1h/h", now)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC), slots[1])
+	slots, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01", now)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), slots[0])
 
 	_, err = slotsFor([]*rule.Rule{five, hour}, "2024-05-01T10:05:00Z", now)
 	require.ErrorContains(t, err, "not a slot of rule hour")

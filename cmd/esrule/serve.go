@@ -108,7 +108,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	startFrom, err := o.validate()
+	startFrom, err := o.validate(time.Now())
 	if err != nil {
 		return err
 	}

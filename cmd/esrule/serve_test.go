@@ -41,15 +41,20 @@ func TestParseSchedules(t *testing.T) {
 
 func TestTickOptionsValidate(t *testing.T) {
 	ok := tickOptions{stateIndex: "esrule-state", maxCatchup: time.Hour, startFrom: "now", maxResponseBytes: 1}
-	start, err := ok.validate()
+	now := time.Date(2026, 12, 4, 17, 42, 0, 0, time.UTC)
+	start, err := ok.validate(now)
 	require.NoError(t, err)
 	require.True(t, start.IsZero())
 
 	o := ok
 	o.startFrom = "2026-01-02T03:04:05+01:00"
-	start, err = o.validate()
+	start, err = o.validate(now)
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2026, 1, 2, 2, 4, 5, 0, time.UTC), start)
+	o.startFrom = "now-1d/d"
+	start, err = o.validate(now)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), start)
 
 	for name, mutate := range map[string]func(*tickOptions){
 		"start-from":     func(o *tickOptions) { o.startFrom = "yesterday" },
@@ -61,7 +66,7 @@ func TestTickOptionsValidate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := ok
 			mutate(&o)
-			_, err := o.validate()
+			_, err := o.validate(now)
 			var ue usageError
 			require.True(t, errors.As(err, &ue), "usage error, got %v", err)
 		})
