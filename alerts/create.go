@@ -63,7 +63,7 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 	for attempt := 0; len(items) > 0; attempt++ {
 		if attempt > 0 {
 			wait := w.cfg.Backoff(attempt)
-			w.cfg.Logger.Warn().Int("alerts", len(items)).Int("attempt", attempt).Dur("backoff", wait).
+			w.cfg.Logger.Warn().Int("alerts", len(items)).Int("attempt", attempt).Int64("backoff_ms", wait.Milliseconds()).
 				Str("alias", w.cfg.Alias).Msg("retrying alert writes")
 			if err := sleep(ctx, wait); err != nil {
 				return res, fmt.Errorf("write alerts: %d of %d not written: %w", len(items)+len(failed), len(alerts), err)

@@ -39,7 +39,7 @@ func LogReporter(l zerolog.Logger) func(LoadProgress) {
 	return func(p LoadProgress) {
 		ev := l.Info().Bool("final", p.Final).Int64("documents", p.Done).Int64("total", p.Total)
 		if p.Elapsed > 0 {
-			ev = ev.Float64("docs_per_second", float64(p.Done)/p.Elapsed.Seconds()).Dur("took", p.Elapsed)
+			ev = ev.Float64("docs_per_second", float64(p.Done)/p.Elapsed.Seconds()).Dur("event.duration", p.Elapsed)
 		}
 		ev.Msg("loading demo data")
 	}

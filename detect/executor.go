@@ -201,7 +201,7 @@ func (e *Executor) Run(ctx context.Context, r *rule.Rule, slot time.Time, o RunO
 		Int("terms", res.TermsChecked).Int("new_terms", res.NewTerms).
 		Int("alerts_created", res.AlertsCreated).Int("alerts_duplicate", res.AlertsDuplicate).
 		Int("alerts_truncated", res.AlertsTruncated).Int("requests", res.Requests).
-		Dur("took", res.Took).Dur("es_took", res.ESTook).Bool("dry_run", o.DryRun).
+		Dur("event.duration", res.Took).Int64("es_took_ms", res.ESTook.Milliseconds()).Bool("dry_run", o.DryRun).
 		Msg("rule executed")
 	return res, nil
 }

@@ -451,7 +451,7 @@ func TestInfoLogLine(t *testing.T) {
 	require.NoError(t, err)
 	var line map[string]any
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(buf.String())), &line), "exactly one line")
-	for _, k := range []string{"rule_id", "slot", "window_start", "window_end", "terms", "new_terms", "alerts_created", "alerts_duplicate", "took", "es_took"} {
+	for _, k := range []string{"rule_id", "slot", "window_start", "window_end", "terms", "new_terms", "alerts_created", "alerts_duplicate", "event.duration", "es_took_ms"} {
 		require.Contains(t, line, k)
 	}
 	require.Equal(t, "info", line["level"])

@@ -159,7 +159,7 @@ func TestIntegrationSecurity(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		warned := false
 		for _, l := range logLines(r.stderr) {
-			if l["level"] == "warn" && strings.Contains(fmt.Sprint(l["message"]), "--insecure-skip-verify") {
+			if l["log.level"] == "warn" && strings.Contains(fmt.Sprint(l["message"]), "--insecure-skip-verify") {
 				warned = true
 			}
 		}
@@ -297,10 +297,10 @@ func serveOneTick(t *testing.T, env map[string]string, slot time.Time, rulesFile
 		case <-time.After(500 * time.Millisecond):
 		}
 		for _, l := range logLines(stderr.String()) {
-			if l["message"] == "rule executed" && l["level"] != "error" {
+			if l["message"] == "rule executed" && l["log.level"] != "error" {
 				executed = true
 			}
-			require.NotEqual(t, "error", l["level"], "serve logged an error: %s", stderr.String())
+			require.NotEqual(t, "error", l["log.level"], "serve logged an error: %s", stderr.String())
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()

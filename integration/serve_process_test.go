@@ -133,7 +133,7 @@ func TestIntegrationServeProcess(t *testing.T) {
 		t.Fatalf("serve did not exit after SIGTERM; logs:\n%s", logs.String())
 	}
 	require.Contains(t, logs.String(), `"message":"scheduler stopped"`)
-	require.False(t, strings.Contains(logs.String(), `"level":"error"`), "no errors logged:\n%s", logs.String())
+	require.False(t, strings.Contains(logs.String(), `"log.level":"error"`), "no errors logged:\n%s", logs.String())
 	st := e.ruleState(t)
 	require.Nil(t, st.Lease)
 	e.requireSameAlerts(t, *st.LastCompletedSlot)

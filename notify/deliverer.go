@@ -107,7 +107,7 @@ func (d *Deliverer) ensureMapping(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		d.cfg.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("cannot add the notification mapping to the alerts indices; will retry")
+		d.cfg.Logger.Warn().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("cannot add the notification mapping to the alerts indices; will retry")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -58,7 +58,7 @@ func (s *Scheduler) Serve(ctx context.Context) error {
 	select {
 	case <-finished:
 	case <-grace.C:
-		s.cfg.Logger.Warn().Dur("grace", s.cfg.ShutdownGrace).Msg("shutdown grace period over, abandoning running executions")
+		s.cfg.Logger.Warn().Str("grace", s.cfg.ShutdownGrace.String()).Msg("shutdown grace period over, abandoning running executions")
 		abandon()
 		<-finished
 	}

@@ -301,7 +301,7 @@ func (t *ruleTick) recordGap(ctx context.Context, g GapRange) error {
 			merged.To = old.To
 		}
 	}
-	ev := t.log.Warn().Time("gap_from", g.From).Time("gap_to", g.To).Dur("max_catchup", t.s.cfg.MaxCatchup)
+	ev := t.log.Warn().Time("gap_from", g.From).Time("gap_to", g.To).Str("max_catchup", t.s.cfg.MaxCatchup.String())
 	if t.s.cfg.FillOldGaps {
 		ev.Msg("missed slots older than the catch-up limit are filled in the background (--fill-old-gaps)")
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/internal/inputbound"
+	"github.com/esrule/esrule/logging"
 )
 
 // esOptions are the Elasticsearch connection settings. Each setting comes
@@ -61,19 +61,20 @@ func (o *esOptions) log() zerolog.Logger {
 			return l
 		}
 	}
-	level := zerolog.InfoLevel
-	var w io.Writer = os.Stderr
+	opts := logging.Options{Format: "json", Level: "info", Color: logging.Color(os.Stderr, os.LookupEnv)}
 	if o.globals != nil {
 		if fl := o.globals.Lookup("log-level"); fl != nil {
-			if l, err := zerolog.ParseLevel(fl.Value.String()); err == nil && fl.Value.String() != "" {
-				level = l
-			}
+			opts.Level = fl.Value.String()
 		}
-		if fl := o.globals.Lookup("log-format"); fl != nil && fl.Value.String() == "console" {
-			w = consoleWriter(os.Stderr)
+		if fl := o.globals.Lookup("log-format"); fl != nil {
+			opts.Format = fl.Value.String()
 		}
 	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+	l, err := logging.New(os.Stderr, opts)
+	if err != nil {
+		l, _ = logging.New(os.Stderr, logging.Options{Format: "json", Level: "info"})
+	}
+	return l
 }
 
 // config resolves the connection settings from flags, environment and

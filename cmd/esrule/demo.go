@@ -101,7 +101,7 @@ curl -H 'Content-Type: application/x-ndjson' --data-binary @docs.ndjson <es>/_bu
 			if stats {
 				took := time.Since(start)
 				log.Info().Str("generator", gen.String()).Int("documents", ws.Documents).Int("bytes", ws.Bytes).
-					Int64("took_ms", took.Milliseconds()).Float64("docs_per_second", float64(ws.Documents)/took.Seconds()).Msg("generated demo data")
+					Dur("event.duration", took).Float64("docs_per_second", float64(ws.Documents)/took.Seconds()).Msg("generated demo data")
 			}
 			return nil
 		},

@@ -267,7 +267,7 @@ func TestESClientTLS(t *testing.T) {
 		clearESEnv(t)
 		logs.Reset()
 		require.NoError(t, health(t, &esOptions{urls: []string{srv.URL}, insecureSkipVerify: true, logger: logger}))
-		require.Contains(t, logs.String(), `"level":"warn"`)
+		require.Contains(t, logs.String(), `"log.level":"warn"`)
 		require.Contains(t, logs.String(), "--insecure-skip-verify")
 	})
 }

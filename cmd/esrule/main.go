@@ -5,9 +5,13 @@ package main
 import (
 	"io"
 	"os"
+	"time"
+
+	"github.com/esrule/esrule/logging"
 )
 
 func main() {
+	logging.UseECS(time.Now)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -48,7 +49,10 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 			if err := applyEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			return g.applyConfig(cmd)
+			if err := g.applyConfig(cmd); err != nil {
+				return err
+			}
+			return asUsage(g.logOptions().Check())
 		},
 	}
 	root.SetOut(stdout)
@@ -92,21 +96,16 @@ func applyEnv(fs *pflag.FlagSet) error {
 	return err
 }
 
+// logOptions are --log-format and --log-level, with colour when stderr is
+// a terminal and NO_COLOR is unset.
+func (g *globalOptions) logOptions() logging.Options {
+	return logging.Options{Format: g.logFormat, Level: g.logLevel, Color: logging.Color(g.stderr, os.LookupEnv)}
+}
+
 // logger builds the root logger from --log-format and --log-level.
 func (g *globalOptions) logger() (zerolog.Logger, error) {
-	level, err := zerolog.ParseLevel(g.logLevel)
-	if err != nil || g.logLevel == "" {
-		return zerolog.Nop(), usagef("--log-level %q: want debug, info, warn or error", g.logLevel)
-	}
-	w := g.stderr
-	switch g.logFormat {
-	case "json":
-	case "console":
-		w = consoleWriter(g.stderr)
-	default:
-		return zerolog.Nop(), usagef("--log-format %q: want json or console", g.logFormat)
-	}
-	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+	log, err := logging.New(g.stderr, g.logOptions())
+	return log, asUsage(err)
 }
 
 // newEngine assembles the engine from cfg and the connection settings, with

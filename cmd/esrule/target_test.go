@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/mappings"
 )
 
@@ -51,5 +53,5 @@ func TestConsoleLogsWithoutColourOffTerminal(t *testing.T) {
 	log.Warn().Str("rule_id", "r1").Msg("hello")
 	require.Contains(t, out.String(), "hello")
 	require.NotContains(t, out.String(), "\x1b[", "no ANSI colours")
-	require.False(t, colourful(&out))
+	require.False(t, logging.Color(&out, os.LookupEnv))
 }
