@@ -32,18 +32,25 @@ type ListQuery struct {
 
 // Listed is what a listing shows of one alert.
 type Listed struct {
-	Time        string `json:"time"` // kibana.alert.original_time
-	Rule        string `json:"rule"`
-	Actor       string `json:"actor"`
-	SourceIP    string `json:"source_ip"`
-	ASNumber    string `json:"as_number"`
-	ASOrg       string `json:"as_organization"`
-	Country     string `json:"country"`
-	Reason      string `json:"reason"`
-	ID          string `json:"id"`
-	SourceIndex string `json:"source_index"`
-	SourceID    string `json:"source_id"`
-	NewTerms    []any  `json:"new_terms"`
+	ID             string `json:"id"`
+	Timestamp      string `json:"@timestamp"` // when the alert was written
+	Time           string `json:"time"`       // kibana.alert.original_time
+	RuleID         string `json:"rule_id"`    // kibana.alert.rule.rule_id
+	RuleUUID       string `json:"rule_uuid"`  // kibana.alert.rule.uuid
+	Rule           string `json:"rule"`       // kibana.alert.rule.name
+	Severity       string `json:"severity"`
+	RiskScore      any    `json:"risk_score"` // a number, null when missing
+	WorkflowStatus string `json:"workflow_status"`
+	ExecutionType  string `json:"execution_type"` // scheduled or manual
+	Actor          string `json:"actor"`
+	SourceIP       string `json:"source_ip"`
+	ASNumber       string `json:"as_number"`
+	ASOrg          string `json:"as_organization"`
+	Country        string `json:"country"`
+	Reason         string `json:"reason"`
+	SourceIndex    string `json:"source_index"`
+	SourceID       string `json:"source_id"`
+	NewTerms       []any  `json:"new_terms"`
 }
 
 // Listing is the result of List: the alerts oldest first, and how many
@@ -160,6 +167,16 @@ func listedOf(h listHit) Listed {
 		Country:  get("source.geo.country_name", "client.geo.country_name", "okta.client.geographical_context.country"),
 		Reason:   get("kibana.alert.reason"),
 		ID:       h.ID,
+
+		Timestamp:      get("@timestamp"),
+		RuleID:         get("kibana.alert.rule.rule_id"),
+		RuleUUID:       get("kibana.alert.rule.uuid"),
+		Severity:       get("kibana.alert.severity"),
+		WorkflowStatus: get("kibana.alert.workflow_status"),
+		ExecutionType:  get("kibana.alert.rule.execution.type"),
+	}
+	if n, ok := fieldAt(doc, "kibana.alert.risk_score").(json.Number); ok {
+		row.RiskScore = n
 	}
 	// The proxy's autonomous system as Okta reports it, else as GeoIP does;
 	// number and name from the same place.

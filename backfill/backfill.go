@@ -104,23 +104,48 @@ type Progress struct {
 	FirstOccurrences int
 }
 
+// InterruptedError is returned when the context ends during a backfill:
+// slots before Slot are done (and checkpointed, unless a dry run), so
+// running the same backfill again resumes at Slot.
+type InterruptedError struct {
+	Slot      time.Time // the first slot not done
+	SlotsDone int       // done in all, earlier runs included
+	Slots     int
+	DryRun    bool
+	Err       error
+}
+
+func (e *InterruptedError) Error() string {
+	if e.DryRun {
+		return fmt.Sprintf("interrupted at slot %s; %d of %d slots done; dry run: nothing was checkpointed",
+			e.Slot.UTC().Format(time.RFC3339), e.SlotsDone, e.Slots)
+	}
+	return fmt.Sprintf("interrupted at slot %s; %d of %d slots done and checkpointed; run the same command to resume",
+		e.Slot.UTC().Format(time.RFC3339), e.SlotsDone, e.Slots)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Summary is the outcome of one backfill of one rule.
 type Summary struct {
-	RuleID           string    `json:"rule"`
-	From             time.Time `json:"from"`
-	To               time.Time `json:"to"`
-	Slots            int       `json:"slots"`
-	SkippedSlots     int       `json:"skipped_slots"` // done by an earlier run (checkpoint)
-	Mode             string    `json:"mode"`
-	AlertsCreated    int       `json:"alerts_created"`
-	AlertsDuplicate  int       `json:"alerts_duplicate"`
-	AlertsTruncated  int       `json:"alerts_truncated"`
-	ReplayedSlots    int       `json:"replayed_slots"`
-	FirstOccurrences int       `json:"first_occurrences"`
-	Terms            int       `json:"terms"`
-	Width            string    `json:"histogram_width,omitempty"`
-	AlreadyDone      bool      `json:"already_done,omitempty"`
-	DryRun           bool      `json:"dry_run,omitempty"`
+	RuleID       string    `json:"rule_id"`
+	From         time.Time `json:"from"`
+	To           time.Time `json:"to"`
+	Slots        int       `json:"slots"`
+	SkippedSlots int       `json:"skipped_slots"` // done by an earlier run (checkpoint)
+	// SlotsDone counts the slots done when Run returned, earlier runs
+	// included: written and, unless a dry run, checkpointed.
+	SlotsDone        int    `json:"slots_done"`
+	Mode             string `json:"mode"`
+	AlertsCreated    int    `json:"alerts_created"`
+	AlertsDuplicate  int    `json:"alerts_duplicate"`
+	AlertsTruncated  int    `json:"alerts_truncated"`
+	ReplayedSlots    int    `json:"replayed_slots"`
+	FirstOccurrences int    `json:"first_occurrences"`
+	Terms            int    `json:"terms"`
+	Width            string `json:"histogram_width,omitempty"`
+	AlreadyDone      bool   `json:"already_done,omitempty"`
+	DryRun           bool   `json:"dry_run,omitempty"`
 	// Time spent scanning, fetching alert documents, writing alerts and in
 	// exactly executed slots (wall clock, milliseconds).
 	ScanMS   int64         `json:"scan_ms"`
@@ -188,7 +213,7 @@ func execute(ctx context.Context, d Deps, r *rule.Rule, o Options, s *Summary) e
 		return err
 	}
 	if b.doneIdx >= g.len() && g.len() > 0 {
-		s.AlreadyDone, s.SkippedSlots = true, g.len()
+		s.AlreadyDone, s.SkippedSlots, s.SlotsDone = true, g.len(), g.len()
 		return nil
 	}
 	s.SkippedSlots = b.doneIdx
@@ -208,7 +233,11 @@ func execute(ctx context.Context, d Deps, r *rule.Rule, o Options, s *Summary) e
 	} else {
 		err = b.fast(ctx)
 	}
+	s.SlotsDone = b.doneIdx
 	if err != nil {
+		if ctx.Err() != nil && b.doneIdx < g.len() {
+			return &InterruptedError{Slot: g.slot(b.doneIdx), SlotsDone: b.doneIdx, Slots: g.len(), DryRun: o.DryRun, Err: err}
+		}
 		return fmt.Errorf("backfill rule %s over (%s, %s]: %w", r.RuleID,
 			s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), err)
 	}

@@ -46,15 +46,21 @@ func (b *run) loadCheckpoint(ctx context.Context) error {
 	return nil
 }
 
+// checkpointTimeout bounds the write of a checkpoint after the backfill's
+// context ended: the slots it records are written, so an interrupt must not
+// lose them.
+const checkpointTimeout = 10 * time.Second
+
 // checkpoint records that slots [0, done) are written: the checkpoint
 // document (optimistic concurrency; a concurrent backfill of the same range
-// makes this one fail) and the Done callback.
+// makes this one fail) and the Done callback. doneIdx moves only once the
+// checkpoint is stored. The write outlives an ended ctx by up to
+// checkpointTimeout.
 func (b *run) checkpoint(ctx context.Context, done int) error {
 	if done < b.doneIdx {
 		return nil
 	}
 	newly := done - b.doneIdx
-	b.doneIdx = done
 	through := b.s.From
 	if done > 0 {
 		through = b.g.slot(done - 1)
@@ -65,12 +71,15 @@ func (b *run) checkpoint(ctx context.Context, done int) error {
 	if !b.o.DryRun && b.d.Checkpoints != nil {
 		b.ckpt.Backfill.DoneUntil = through
 		b.ckpt.UpdatedAt = b.d.now(through).Truncate(time.Millisecond)
-		v, err := b.d.Checkpoints.Put(ctx, b.ckptID, b.ckpt, b.ckptVersion)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+		v, err := b.d.Checkpoints.Put(wctx, b.ckptID, b.ckpt, b.ckptVersion)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("write backfill checkpoint: %w", err)
 		}
 		b.ckptVersion = v
 	}
+	b.doneIdx = done
 	if b.o.Done != nil && newly > 0 && done > 0 {
 		if err := b.o.Done(b.g.slot(done-1), newly); err != nil {
 			return err

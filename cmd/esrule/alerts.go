@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/output"
 )
 
 // alertsOptions are the flags of `esrule alerts`.
@@ -34,10 +34,11 @@ latest --limit of them, oldest first by kibana.alert.original_time (the source e
 time): rule, actor, source IP, autonomous system, country, alert _id and reason.
 Fields a rule's source documents lack (non-Okta rules) stay empty.
 
---since keeps alerts whose original time is at or after T (RFC 3339 or date math such
-as now-24h). --rule keeps alerts of the given rule ids or rule_ids. --format json prints
-one JSON object per alert with the full values, the source document's index and _id,
-and the new terms.`,
+--since keeps alerts whose original time is at or after T (RFC 3339, a date or date
+math such as now-24h). --rule keeps alerts of the given rule ids or rule_ids. --format
+json prints one JSON object per alert with the full values: rule_id, severity, risk
+score, the alert's @timestamp, workflow status, execution type, the source document's
+index and _id, and the new terms (docs/output.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := o.query(g.ruleIDs, time.Now())
@@ -56,13 +57,13 @@ and the new terms.`,
 	f.StringVar(&o.space, "space", "default", "Kibana space whose alerts are read (alias esrule-alerts-<space>, or .alerts-security.alerts-<space> with --alerts-target kibana)")
 	f.StringVar(&o.since, "since", "", "only alerts whose original time is at or after T (RFC 3339 or date math, e.g. now-24h)")
 	f.IntVar(&o.limit, "limit", 100, "print at most the latest N alerts")
-	f.StringVar(&o.format, "format", "table", "output format: table or json (one object per line)")
+	output.AddFormatFlag(f, &o.format, output.Table)
 	return cmd
 }
 
 func (o alertsOptions) query(ruleIDs []string, now time.Time) (alerts.ListQuery, error) {
-	if o.format != "table" && o.format != "json" {
-		return alerts.ListQuery{}, usagef("--format %q: want table or json", o.format)
+	if err := output.CheckFormat(o.format); err != nil {
+		return alerts.ListQuery{}, asUsage(err)
 	}
 	if o.limit < 1 || o.limit > alerts.MaxListLimit {
 		return alerts.ListQuery{}, usagef("--limit %d: want 1 to %d", o.limit, alerts.MaxListLimit)
@@ -87,18 +88,17 @@ func printAlerts(ctx context.Context, t esapi.Transport, q alerts.ListQuery, for
 	if err != nil {
 		return err
 	}
-	if format == "json" {
+	if format == output.JSON {
 		return writeAlertRowsJSON(w, l.Alerts)
 	}
 	return writeAlertTable(w, l, q)
 }
 
 func writeAlertRowsJSON(w io.Writer, rows []alerts.Listed) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	lines := output.NewLines(w)
 	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("write alert: %w", err)
+		if err := lines.Write(r); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,6 +17,7 @@ import (
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/timespec"
 )
 
@@ -31,6 +30,7 @@ type backfillOptions struct {
 	fetchBatch       int
 	maxResponseBytes int64
 	progress         string
+	format           string
 	logEvery         time.Duration
 	notify           bool
 }
@@ -52,11 +52,12 @@ overlap a slot where max_signals cut alerts) are executed exactly like a schedul
 Progress is checkpointed in the state index per rule and range: an interrupted backfill
 resumes where it stopped, and a range already done exits at once (--force re-runs it;
 every alert is then a duplicate). A progress bar is shown when stderr is a terminal,
-periodic log lines otherwise; one JSON summary line per rule goes to stdout.
+periodic log lines otherwise; one summary per rule goes to stdout (a JSON line; a table
+row with --format table; docs/output.md).
 
---from and --to take RFC 3339 times or date math relative to now (now-30d, now-1d/d).
-With --dry-run nothing is written (no alerts, no checkpoint): the would-be alerts are
-printed as NDJSON on stdout and the summary goes to the log.`,
+--from and --to take RFC 3339 times, dates (midnight UTC) or date math relative to now
+(now-30d, now-1d/d). With --dry-run nothing is written (no alerts, no checkpoint): the
+would-be alerts are printed as NDJSON on stdout, before the summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackfill(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
@@ -73,6 +74,7 @@ printed as NDJSON on stdout and the summary goes to the log.`,
 	f.IntVar(&o.fetchBatch, "fetch-batch", backfill.DefaultFetchBatch, "first occurrences per document fetch and alert write")
 	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
+	output.AddFormatFlag(f, &o.format, output.JSON)
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (bar on a terminal, else log), bar, log or none")
 	f.DurationVar(&o.logEvery, "progress-interval", 5*time.Second, "interval of the progress log lines")
 	return cmd
@@ -97,6 +99,9 @@ func (o backfillOptions) check() error {
 	case o.maxResponseBytes <= 0:
 		return usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
 	}
+	if err := output.CheckFormat(o.format); err != nil {
+		return asUsage(err)
+	}
 	switch o.progress {
 	case "auto", "bar", "log", "none":
 		return nil
@@ -105,8 +110,14 @@ func (o backfillOptions) check() error {
 }
 
 func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, sig, stop := signalContext(ctx)
 	defer stop()
+	return asInterrupted(backfillRules(ctx, g, o, stdout, now), sig())
+}
+
+// backfillRules backfills every selected rule in turn; it stops at the
+// first interrupted one.
+func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
 	log, err := g.logger()
 	if err != nil {
 		return err
@@ -143,6 +154,7 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 		return err
 	}
 	enc := newJSONEncoder(stdout)
+	out := newSummaries(stdout, o.format)
 	failed := 0
 	for _, r := range rules {
 		opts := backfill.Options{
@@ -161,50 +173,26 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 			log.Info().Str("rule_id", r.RuleID).Time("from", s.From).Time("to", s.To).
 				Msg("backfill range already done (checkpoint); nothing to do, --force re-runs it")
 		}
+		var interrupted *backfill.InterruptedError
+		if errors.As(err, &interrupted) {
+			if werr := out.backfill(backfillSummary{Summary: s, Status: "interrupted", Error: errString(err)}); werr != nil {
+				return werr
+			}
+			return interrupted
+		}
 		if err != nil {
 			failed++
-			log.Error().Err(err).Str("rule_id", r.RuleID).Int("slots_done", s.SkippedSlots).
+			log.Error().Err(err).Str("rule_id", r.RuleID).Int("slots_done", s.SlotsDone).
 				Msg("backfill failed; run the same command again to resume")
 		}
-		if g.dryRun {
-			b, _ := json.Marshal(s)
-			log.Info().RawJSON("summary", b).Str("rule_id", r.RuleID).Msg("dry run summary")
-			continue
-		}
-		if err := enc.Encode(backfillSummary{
-			Summary: s, Took: s.Took.Round(time.Millisecond).String(), ESTook: s.ESTook.String(),
-			Status: status(err), Error: errString(err),
-		}); err != nil {
-			return fmt.Errorf("write summary: %w", err)
+		if err := out.backfill(backfillSummary{Summary: s, Status: status(err), Error: errString(err)}); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d rule backfills failed", failed, len(rules))
 	}
 	return nil
-}
-
-// backfillSummary is the JSON line printed per rule.
-type backfillSummary struct {
-	backfill.Summary
-	Took   string `json:"took"`
-	ESTook string `json:"es_took"`
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
-
-func status(err error) string {
-	if err != nil {
-		return "failed"
-	}
-	return "succeeded"
-}
-
-func errString(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return ""
 }
 
 // newBackfillDisplay returns the progress display --progress asks for: a

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/esrule/esrule/demo"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/output"
 )
 
 // demoOptions are the generator flags shared by the demo subcommands.
@@ -186,28 +189,58 @@ During the load the target indices have replicas 0 and refresh off; both are res
 }
 
 func newDemoScenariosCommand(g *globalOptions) *cobra.Command {
-	var o demoOptions
+	var (
+		o      demoOptions
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "scenarios",
-		Short: "Print the scenarios and their expected alerts as JSON lines",
+		Short: "Print the scenarios and their expected alerts (JSON lines, or a table)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := output.CheckFormat(format); err != nil {
+				return asUsage(err)
+			}
 			o.scenarios = true
 			gen, err := o.generator()
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(g.stdout)
+			if format == output.Table {
+				return writeScenarioTable(g.stdout, gen.Scenarios())
+			}
+			lines := output.NewLines(g.stdout)
 			for _, s := range gen.Scenarios() {
-				if err := enc.Encode(s); err != nil {
-					return fmt.Errorf("write scenario: %w", err)
+				if err := lines.Write(s); err != nil {
+					return err
 				}
 			}
 			return nil
 		},
 	}
 	o.addFlags(cmd.Flags())
+	output.AddFormatFlag(cmd.Flags(), &format, output.JSON)
 	return cmd
+}
+
+// writeScenarioTable prints one row per expected alert (one per scenario
+// without alerts).
+func writeScenarioTable(w io.Writer, scenarios []demo.Scenario) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCENARIO\tACTOR\tALERT SLOT\tEVENT TIME\tDESCRIPTION")
+	for _, s := range scenarios {
+		if len(s.ExpectedAlerts) == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.ActorID, "no alert", "-", s.Description)
+		}
+		for _, a := range s.ExpectedAlerts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, a.ActorID, a.Slot.Format(time.RFC3339),
+				a.Time.Format(time.RFC3339Nano), s.Description)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write scenarios table: %w", err)
+	}
+	return nil
 }
 
 func newDemoExpectedCommand(g *globalOptions) *cobra.Command {

@@ -99,5 +99,5 @@ func TestVersionJSON(t *testing.T) {
 	cmd = newVersionCommand()
 	cmd.SetOut(&out)
 	cmd.SetArgs([]string{"--format", "yaml"})
-	require.ErrorContains(t, cmd.Execute(), `--format "yaml": want text or json`)
+	require.ErrorContains(t, cmd.Execute(), `--format "yaml": want table or json`)
 }

@@ -7,7 +7,8 @@ import (
 	"io"
 )
 
-// Exit codes (docs/commands.md).
+// Exit codes (docs/commands.md); a command stopped by SIGINT or SIGTERM
+// exits 128 plus the signal's number (interruptedError).
 const (
 	exitOK     = 0
 	exitFailed = 1
@@ -40,7 +41,10 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "esrule:", err)
 	var ue usageError
+	var ie interruptedError
 	switch {
+	case errors.As(err, &ie):
+		return ie.exitCode()
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.Is(err, context.Canceled):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,6 +24,7 @@ import (
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/notify"
+	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
 )
@@ -101,6 +103,7 @@ func (o *tickOptions) ownerID() string {
 // runOptions are the flags of `esrule run`.
 type runOptions struct {
 	at     string
+	format string
 	tick   tickOptions
 	notify notifyFlags
 }
@@ -122,16 +125,20 @@ With --at T (an RFC 3339 time that must be a multiple of the rule's interval, UT
 run executes exactly slot T for every selected rule and does not touch the checkpoint.
 
 It installs the alerts index template when missing (not with --dry-run), writes the
-alerts, and prints one JSON summary line per executed slot on stdout. --dry-run
-without --at executes only the latest completed slot.
+alerts, and prints one summary per executed slot on stdout (a JSON line; a table row
+with --format table; docs/output.md). --dry-run without --at executes only the latest
+completed slot.
 
 With --dry-run nothing is written: the would-be alerts are printed as NDJSON on
-stdout ({"_index","_id","_source"} per line) and the summaries go to the log.
+stdout ({"_index","_id","_source"} per line), each slot's before its summary.
 
 Exit code 0 when every execution succeeded (also without new terms), 1 when any
 failed, 2 for bad usage or an invalid rule.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := output.CheckFormat(o.format); err != nil {
+				return asUsage(err)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if o.at == "" && !g.dryRun {
@@ -142,6 +149,7 @@ failed, 2 for bad usage or an invalid rule.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.at, "at", "", "slot time: RFC 3339, date or date math, aligned to the rule's interval (default: the latest completed slot)")
+	output.AddFormatFlag(f, &o.format, output.JSON)
 	o.tick.addFlags(f)
 	o.notify.addFlags(f)
 	return cmd
@@ -206,6 +214,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	}
 	warnRuleProblems(ctx, e.Client(), rules, log)
 	enc := newJSONEncoder(stdout)
+	out := newSummaries(stdout, o.format)
 	failed := 0
 	for i, r := range rules {
 		res, err := e.Run(ctx, r, slots[i], detect.RunOptions{DryRun: g.dryRun})
@@ -217,12 +226,9 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 			if err := writeAlerts(enc, g.alias(r.Space), res.Alerts); err != nil {
 				return err
 			}
-			b, _ := json.Marshal(detect.Summarize(res, err))
-			log.Info().RawJSON("summary", b).Str("rule_id", r.RuleID).Msg("dry run summary")
-			continue
 		}
-		if err := enc.Encode(detect.Summarize(res, err)); err != nil {
-			return fmt.Errorf("write summary: %w", err)
+		if err := out.run(detect.Summarize(res, err)); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
@@ -257,16 +263,16 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 		return err
 	}
 	var mu sync.Mutex
-	enc := newJSONEncoder(stdout)
+	out := newSummaries(stdout, o.format)
 	var writeErr error
 	e, err := g.newEngine(log, engine.Config{
 		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 		Timeout: o.tick.timeout,
 		OnSlot: func(res detect.Result, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if e := enc.Encode(detect.Summarize(res, err)); e != nil && writeErr == nil {
-				writeErr = fmt.Errorf("write summary: %w", e)
+			if e := out.run(detect.Summarize(res, err)); e != nil {
+				mu.Lock()
+				writeErr = cmp.Or(writeErr, e)
+				mu.Unlock()
 			}
 		},
 	})

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/esrule/esrule/output"
 )
 
 // version and revision are set at build time with
@@ -56,21 +57,17 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print build information",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b := currentBuild()
-			switch format {
-			case "text":
-				fmt.Fprintf(cmd.OutOrStdout(), "esrule %s (commit %s, %s, %s/%s)\n", b.Version, b.Revision, b.GoVersion, b.OS, b.Arch)
-			case "json":
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				if err := enc.Encode(b); err != nil {
-					return fmt.Errorf("write version: %w", err)
-				}
-			default:
-				return usagef("--format %q: want text or json", format)
+			if err := output.CheckFormat(format); err != nil {
+				return asUsage(err)
 			}
-			return nil
+			b := currentBuild()
+			if format == output.JSON {
+				return output.NewLines(cmd.OutOrStdout()).Write(b)
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "esrule %s (commit %s, %s, %s/%s)\n", b.Version, b.Revision, b.GoVersion, b.OS, b.Arch)
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	output.AddFormatFlag(cmd.Flags(), &format, output.Table)
 	return cmd
 }

@@ -1,0 +1,52 @@
+// Package output holds what every esrule command that prints data shares:
+// the --format flag (table for people, json for programs: one JSON object
+// per line for lists) and the JSON lines encoder.
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+)
+
+// The values of --format.
+const (
+	Table = "table"
+	JSON  = "json"
+)
+
+// Formats returns the values of --format.
+func Formats() []string { return []string{Table, JSON} }
+
+// AddFormatFlag registers --format on f with default def (Table or JSON).
+func AddFormatFlag(f *pflag.FlagSet, p *string, def string) {
+	f.StringVar(p, "format", def, "output format: table (for people) or json (one JSON object per line; docs/output.md)")
+}
+
+// CheckFormat refuses a --format value other than table or json.
+func CheckFormat(s string) error {
+	if s == Table || s == JSON {
+		return nil
+	}
+	return fmt.Errorf("--format %q: want table or json", s)
+}
+
+// Lines writes values as JSON lines (NDJSON).
+type Lines struct{ enc *json.Encoder }
+
+// NewLines returns a JSON lines writer on w; HTML characters are not escaped.
+func NewLines(w io.Writer) *Lines {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &Lines{enc: enc}
+}
+
+// Write writes v as one line.
+func (l *Lines) Write(v any) error {
+	if err := l.enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON line: %w", err)
+	}
+	return nil
+}
