@@ -98,6 +98,8 @@ type Progress struct {
 	Terms            int    // terms seen by the scan so far
 	SlotsDone        int
 	SlotsTotal       int
+	SkippedSlots     int // done by an earlier run (checkpoint)
+	Requests         int // Elasticsearch requests so far
 	AlertsCreated    int
 	AlertsDuplicate  int
 	ReplayedSlots    int
@@ -307,6 +309,7 @@ func (b *run) progress(phase string, terms int) {
 	defer b.mu.Unlock()
 	b.o.Progress(Progress{
 		RuleID: b.r.RuleID, Phase: phase, Terms: terms, SlotsDone: b.doneIdx, SlotsTotal: b.g.len(),
+		SkippedSlots: b.s.SkippedSlots, Requests: b.s.Requests,
 		AlertsCreated: b.s.AlertsCreated, AlertsDuplicate: b.s.AlertsDuplicate, ReplayedSlots: b.s.ReplayedSlots,
 		FirstOccurrences: b.s.FirstOccurrences,
 	})

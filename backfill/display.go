@@ -45,7 +45,7 @@ func (d *barDisplay) Update(p Progress) {
 	if d.bar.GetMax() != p.SlotsTotal {
 		d.bar.ChangeMax(p.SlotsTotal)
 	}
-	d.bar.Describe(fmt.Sprintf("%s: %d alerts (%d duplicate), %d replayed", d.ruleID, p.AlertsCreated, p.AlertsDuplicate, p.ReplayedSlots))
+	d.bar.Describe(fmt.Sprintf("%s: %d alerts (%d duplicate), %d replayed;", d.ruleID, p.AlertsCreated, p.AlertsDuplicate, p.ReplayedSlots))
 	_ = d.bar.Set(p.SlotsDone)
 }
 
@@ -76,11 +76,33 @@ func (d *logDisplay) Update(p Progress) {
 	ev := d.log.Info().Str("rule_id", p.RuleID).Str("phase", p.Phase).Int("terms", p.Terms).
 		Int("slots_done", p.SlotsDone).Int("slots", p.SlotsTotal).Int("alerts_created", p.AlertsCreated).
 		Int("alerts_duplicate", p.AlertsDuplicate).Int("replayed_slots", p.ReplayedSlots)
-	if p.Phase == "write" && p.SlotsDone > 0 && p.SlotsDone < p.SlotsTotal {
-		elapsed := now.Sub(d.started)
-		ev = ev.Int64("eta_ms", (time.Duration(float64(elapsed) / float64(p.SlotsDone) * float64(p.SlotsTotal-p.SlotsDone))).Milliseconds())
+	if p.Phase == "scan" {
+		ev.Str("progress", fmt.Sprintf("scanning, %d terms", p.Terms)).Msg("backfill progress")
+		return
 	}
-	ev.Msg("backfill progress")
+	text := fmt.Sprintf("%d/%d slots (%.1f%%), %d alerts", p.SlotsDone, p.SlotsTotal, percent(p.SlotsDone, p.SlotsTotal), p.AlertsCreated)
+	if rate, eta, ok := rateAndETA(p, now.Sub(d.started)); ok {
+		ev = ev.Float64("slots_per_second", rate).Int64("eta_ms", eta.Milliseconds())
+		text += fmt.Sprintf(", %.1f slots/s, ETA %s", rate, HumanDuration(eta))
+	}
+	ev.Str("progress", text).Msg("backfill progress")
+}
+
+func percent(n, total int) float64 {
+	if total == 0 {
+		return 100
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+// rateAndETA is the rate of this run's slots and the time left at it.
+func rateAndETA(p Progress, elapsed time.Duration) (float64, time.Duration, bool) {
+	done := p.SlotsDone - p.SkippedSlots
+	if done <= 0 || elapsed <= 0 {
+		return 0, 0, false
+	}
+	rate := float64(done) / elapsed.Seconds()
+	return rate, time.Duration(float64(p.SlotsTotal-p.SlotsDone) / rate * float64(time.Second)), true
 }
 
 func (d *logDisplay) Finish() {}

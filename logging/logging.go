@@ -103,8 +103,9 @@ func Color(w io.Writer, lookupEnv func(string) (string, bool)) bool {
 	return IsTerminal(w)
 }
 
-// IsTerminal reports whether w is a terminal.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(interface{ Fd() uintptr })
-	return ok && term.IsTerminal(int(f.Fd()))
+// IsTerminal reports whether f (an *os.File, or anything with Fd) is a
+// terminal.
+func IsTerminal(f any) bool {
+	fd, ok := f.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(fd.Fd()))
 }

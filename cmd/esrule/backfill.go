@@ -1,23 +1,26 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
+	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/timespec"
 )
 
@@ -33,6 +36,8 @@ type backfillOptions struct {
 	format           string
 	logEvery         time.Duration
 	notify           bool
+	yes              bool
+	confirmAbove     time.Duration
 }
 
 func newBackfillCommand(g *globalOptions) *cobra.Command {
@@ -64,8 +69,10 @@ would-be alerts are printed as NDJSON on stdout, before the summary.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.from, "from", "", "start of the range, exclusive (RFC 3339 or date math such as now-30d)")
-	f.StringVar(&o.to, "to", "now", "end of the range, inclusive (RFC 3339 or date math)")
+	f.StringVar(&o.from, "from", "", "start of the range, exclusive: RFC 3339, a date (midnight UTC) or date math such as now-30d")
+	f.StringVar(&o.to, "to", "now", "end of the range, inclusive (same forms); a future time is clamped to now")
+	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation of a range longer than --confirm-above")
+	f.DurationVar(&o.confirmAbove, "confirm-above", 30*24*time.Hour, "ask for confirmation (stdin a terminal, no --yes) when the range is longer; 0 never asks")
 	f.BoolVar(&o.replay, "replay", false, "execute every slot with the normal executor (slow reference mode)")
 	f.BoolVar(&o.force, "force", false, "re-run a range its checkpoint says is done")
 	f.BoolVar(&o.notify, "notify", false, "have the notification actions (serve --actions) send the alerts this backfill creates; off by default, so a long backfill does not flood a channel")
@@ -98,6 +105,8 @@ func (o backfillOptions) check() error {
 		return usagef("--fetch-batch %d: want a positive size", o.fetchBatch)
 	case o.maxResponseBytes <= 0:
 		return usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
+	case o.confirmAbove < 0:
+		return usagef("--confirm-above %s: want 0 (never ask) or a positive duration", o.confirmAbove)
 	}
 	if err := output.CheckFormat(o.format); err != nil {
 		return asUsage(err)
@@ -133,11 +142,18 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	if err != nil {
 		return err
 	}
+	if to.After(now) {
+		log.Warn().Time("to", to).Time("now", now).Msg("--to is in the future; the backfill ends at now, the last complete slot of each rule")
+		to = now
+	}
 	if !to.After(from) {
 		return usagef("--to %s must be after --from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
 	rules, err := g.loadRules(log)
 	if err != nil {
+		return err
+	}
+	if err := planBackfill(g, o, log, rules, from, to); err != nil {
 		return err
 	}
 	e, err := g.newEngine(log, engine.Config{
@@ -165,7 +181,7 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 			alias := g.alias(r.Space)
 			opts.OnAlerts = func(as []alerts.Alert) error { return writeAlerts(enc, alias, as) }
 		}
-		display := newBackfillDisplay(g, o, log, r.RuleID)
+		display := backfill.NewEstimateDisplay(newBackfillDisplay(g, o, log, r.RuleID), log, time.Now)
 		opts.Progress = display.Update
 		s, err := e.Backfill(ctx, r, opts)
 		display.Finish()
@@ -201,7 +217,7 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 	mode := o.progress
 	if mode == "auto" {
 		mode = "log"
-		if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
 			mode = "bar"
 		}
 	}
@@ -212,4 +228,33 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 		return backfill.NewLogDisplay(log, o.logEvery, time.Now)
 	}
 	return backfill.NoDisplay{}
+}
+
+// planBackfill logs the plan of every rule's backfill and, for a range
+// longer than --confirm-above, asks for confirmation when stdin is a
+// terminal and --yes is not given.
+func planBackfill(g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
+	total := 0
+	for _, r := range rules {
+		p, err := backfill.PlanFor(r, from, to, o.replay)
+		if err != nil {
+			return err
+		}
+		total += p.Slots
+		log.Info().Str("rule_id", p.RuleID).Time("from", p.From).Time("to", p.To).Int("slots", p.Slots).
+			Str("interval", p.Interval.String()).Str("mode", p.Mode).Bool("dry_run", g.dryRun).
+			Msg("backfill plan: " + p.String() + "; an estimate of requests and time follows the first slots")
+	}
+	span := to.Sub(from)
+	if o.yes || o.confirmAbove == 0 || span <= o.confirmAbove || !logging.IsTerminal(g.stdin) {
+		return nil
+	}
+	fmt.Fprintf(g.stderr, "Backfill %d slots over %s (longer than --confirm-above %s)? [y/N] ",
+		total, backfill.HumanDuration(span), backfill.HumanDuration(o.confirmAbove))
+	answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return usagef("backfill of %s not confirmed; rerun with --yes to skip the question", backfill.HumanDuration(span))
 }

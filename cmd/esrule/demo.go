@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/esrule/esrule/demo"
+	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
 )
@@ -163,7 +163,7 @@ During the load the target indices have replicas 0 and refresh off; both are res
 				return fmt.Errorf("count documents: %w", err)
 			}
 			cfg := demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Total: int64(total), Clock: time.Now, Logger: log}
-			if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
 				cfg.Report, cfg.ReportEvery = demo.BarReporter(f, cfg.Total), 200*time.Millisecond
 			} else {
 				cfg.Report = demo.LogReporter(log)

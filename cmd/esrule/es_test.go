@@ -360,7 +360,7 @@ func TestConfigFile(t *testing.T) {
 	t.Run("global flags below flags and ESRULE_ environment", func(t *testing.T) {
 		cfg := writeFile(t, "esrule.toml", "log_level = \"debug\"\nlog_format = \"console\"\nrule = [\"a\", \"b\"]\n[elasticsearch]\nurl = \"https://cfg:9200\"\n")
 		t.Setenv("ESRULE_LOG_FORMAT", "json")
-		root, g := newRootCommand(&bytes.Buffer{}, &bytes.Buffer{})
+		root, g := newRootCommand(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 		require.NoError(t, root.ParseFlags([]string{"--config", cfg, "--rule", "c"}))
 		require.NoError(t, applyEnv(root.Flags()))
 		require.NoError(t, g.applyConfig(root))
@@ -373,7 +373,7 @@ func TestConfigFile(t *testing.T) {
 	})
 	t.Run("unknown keys are errors", func(t *testing.T) {
 		cfg := writeFile(t, "esrule.toml", "log_levle = \"debug\"\n[elasticsearch]\napikey = \"x\"\n")
-		root, g := newRootCommand(&bytes.Buffer{}, &bytes.Buffer{})
+		root, g := newRootCommand(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 		require.NoError(t, root.ParseFlags([]string{"--config", cfg}))
 		err := g.applyConfig(root)
 		require.ErrorContains(t, err, "unknown keys log_levle (did you mean log_level?), elasticsearch.apikey (in [elasticsearch]; did you mean api_key?)")

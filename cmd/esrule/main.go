@@ -5,6 +5,7 @@ package main
 import (
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/esrule/esrule/logging"
@@ -12,13 +13,18 @@ import (
 
 func main() {
 	logging.UseECS(time.Now)
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runIO(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run executes the command line and returns the process exit code:
 // 0 success, 1 execution failed, 2 bad usage, invalid rule or bad config.
 func run(args []string, stdout, stderr io.Writer) int {
-	root, g := newRootCommand(stdout, stderr)
+	return runIO(args, strings.NewReader(""), stdout, stderr)
+}
+
+// runIO is run with stdin.
+func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root, g := newRootCommand(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil && !g.started {

@@ -26,14 +26,15 @@ type globalOptions struct {
 	es         esOptions
 	targetOptions
 
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	// started is set once flags and arguments were accepted; errors before
 	// that are usage errors.
 	started bool
 }
 
-func newRootCommand(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
-	g := &globalOptions{stdout: stdout, stderr: stderr}
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "esrule",
 		Short: "Run Elastic Security new_terms detection rules without Kibana",
@@ -55,6 +56,7 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 			return asUsage(g.logOptions().Check())
 		},
 	}
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })

@@ -1,0 +1,172 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/state"
+)
+
+// interruptedBackfill runs `esrule backfill` args, sends sig once a progress
+// line shows a slot done, and returns the exit code, stdout and stderr.
+func interruptedBackfill(t *testing.T, bin string, sig syscall.Signal, args []string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"backfill"}, args...)...)
+	cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	var (
+		mu     sync.Mutex
+		stderr strings.Builder
+	)
+	progressed := make(chan struct{})
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pipe)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		signalled := false
+		for sc.Scan() {
+			mu.Lock()
+			stderr.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			var l map[string]any
+			if !signalled && json.Unmarshal(sc.Bytes(), &l) == nil && l["message"] == "backfill progress" {
+				if n, _ := l["slots_done"].(float64); n > 0 {
+					signalled = true
+					close(progressed)
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, pipe)
+	}()
+	select {
+	case <-progressed:
+		require.NoError(t, cmd.Process.Signal(sig))
+	case <-scanned:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no progress within 2 minutes")
+	}
+	<-scanned
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return code, stdout.String(), stderr.String()
+}
+
+var interruptedRE = regexp.MustCompile(`esrule: interrupted at slot (\S+); (\d+) of (\d+) slots done`)
+
+// TestIntegrationBackfillInterrupt interrupts a backfill process with
+// SIGINT, then SIGTERM: exit 130 and 143, a message with the true count of
+// checkpointed slots, and the same command resumes there. A dry run
+// checkpoints nothing and says so.
+func TestIntegrationBackfillInterrupt(t *testing.T) {
+	t.Parallel()
+	e := newServeEnv(t)
+	bin := buildEsrule(t)
+	to := e.s0.Add(-time.Hour)
+	from := to.Add(-time.Hour) // 1800 slots of 2s
+	args := []string{
+		"--rules", e.writeRuleFile(t), "--state-index", e.stateIndex, "--replay", "--yes",
+		"--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339),
+		"--progress", "log", "--progress-interval", "10ms",
+	}
+	ckptID := state.BackfillDocID(e.space, e.rule.SavedObjectID(), from, to)
+	done := 0
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		code, stdout, stderr := interruptedBackfill(t, bin, tc.sig, args)
+		require.Equal(t, tc.code, code, "stderr:\n%s", stderr)
+		m := interruptedRE.FindStringSubmatch(stderr)
+		require.NotNil(t, m, "stderr:\n%s", stderr)
+		require.Contains(t, stderr, "slots done and checkpointed; run the same command to resume")
+		slot, err := time.Parse(time.RFC3339, m[1])
+		require.NoError(t, err)
+		n, _ := strconv.Atoi(m[2])
+		require.Greater(t, n, done, "progress since the last run")
+		require.Equal(t, "1800", m[3])
+		done = n
+
+		var ck state.Backfill
+		v, err := e.store.Get(context.Background(), ckptID, &ck)
+		require.NoError(t, err)
+		require.False(t, v.IsZero())
+		require.Equal(t, from.Add(time.Duration(n)*serveInterval), ck.Backfill.DoneUntil.UTC(), "the checkpoint holds the reported count")
+		require.Equal(t, ck.Backfill.DoneUntil.Add(serveInterval), slot, "interrupted at the slot after the checkpoint")
+
+		var sum map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &sum), "the summary is on stdout: %q", stdout)
+		require.Equal(t, "interrupted", sum["status"])
+		require.EqualValues(t, n, sum["slots_done"])
+	}
+
+	r := runBackfillProcess(t, bin, args)
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	require.EqualValues(t, done, sum["skipped_slots"], "resumed at the checkpoint")
+	require.EqualValues(t, 1800, sum["slots_done"])
+
+	// A dry run over another range: interrupted, it says that nothing was
+	// checkpointed, and there is no checkpoint.
+	dryFrom := from.Add(-time.Hour)
+	dryArgs := append([]string{"--dry-run"}, args...)
+	for i, a := range dryArgs {
+		if a == from.Format(time.RFC3339) {
+			dryArgs[i] = dryFrom.Format(time.RFC3339)
+		}
+	}
+	code, _, stderr := interruptedBackfill(t, bin, syscall.SIGINT, dryArgs)
+	require.Equal(t, 130, code, stderr)
+	require.Contains(t, stderr, "dry run: nothing was checkpointed")
+	var ck state.Backfill
+	v, err := e.store.Get(context.Background(), state.BackfillDocID(e.space, e.rule.SavedObjectID(), dryFrom, to), &ck)
+	require.NoError(t, err)
+	require.True(t, v.IsZero(), "no checkpoint after a dry run")
+}
+
+// runBackfillProcess runs `esrule backfill` args to its end.
+func runBackfillProcess(t *testing.T, bin string, args []string) cliRun {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"backfill"}, args...)...)
+	cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := cliRun{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else {
+		require.NoError(t, err, fmt.Sprint(r))
+	}
+	return r
+}
