@@ -1,33 +1,33 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/cliconfig"
 	"github.com/esrule/esrule/internal/suggest"
 )
 
-// configFile is the optional --config file (TOML). It holds the global
-// flags and, in [elasticsearch], the connection settings. It has the lowest
-// precedence: flags > environment (ESRULE_*, ELASTICSEARCH_*) > config file.
+// configFile is what cmd reads itself from the optional --config file
+// (TOML): the connection settings in [elasticsearch]. Every other key is a
+// flag (package cliconfig): top-level keys are the global flags, a table
+// named after a command holds its flags. It has the lowest precedence:
+// flags > environment (ESRULE_*, ELASTICSEARCH_*) > config file.
 //
 //	log_level = "info"
 //	rules = ["/etc/esrule/rules"]
+//	[serve]
+//	listen = ":9090"
 //	[elasticsearch]
 //	url = ["https://es1:9200", "https://es2:9200"]
 //	api_key_file = "/var/run/secrets/esrule/api-key"
 //	ca_cert = "ca.crt" # relative to the config file
 type configFile struct {
-	Rules         []string      `toml:"rules"`
-	Rule          []string      `toml:"rule"`
-	DryRun        *bool         `toml:"dry_run"`
-	LogFormat     string        `toml:"log_format"`
-	LogLevel      string        `toml:"log_level"`
 	Elasticsearch *esFileConfig `toml:"elasticsearch"`
 }
 
@@ -62,7 +62,9 @@ func (c *esFileConfig) urls() string {
 	return ""
 }
 
-// readConfigFile decodes path strictly: unknown keys are errors.
+// readConfigFile decodes the [elasticsearch] table of path strictly:
+// unknown keys are errors, with a suggestion. The other keys are flags
+// (cliconfig checks them).
 func readConfigFile(path string) (*configFile, error) {
 	var cf configFile
 	data, err := readTOMLFile(path)
@@ -73,11 +75,13 @@ func readConfigFile(path string) (*configFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
-	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		paths := make([][]string, len(undecoded))
-		for i, k := range undecoded {
-			paths[i] = k
+	var paths [][]string
+	for _, k := range md.Undecoded() {
+		if len(k) >= 2 && k[0] == "elasticsearch" {
+			paths = append(paths, k)
 		}
+	}
+	if len(paths) > 0 {
 		return nil, fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(suggest.UnknownKeys(paths, cf), ", "))
 	}
 	if cf.Elasticsearch == nil {
@@ -114,51 +118,26 @@ func (o *esOptions) loadConfigFile() error {
 }
 
 // applyConfig is called once the flags are parsed and ESRULE_* applied: it
-// gives the connection settings the command's logger and fills every global
-// flag still unset from the --config file. Errors are usage errors.
+// gives the connection settings the command's logger and fills every flag
+// of the command still unset from the --config file (cliconfig). Errors
+// are usage errors.
 func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
 	g.es.logger = g.logger
 	if g.es.configPath == "" {
 		return nil
 	}
-	cf, err := readConfigFile(g.es.configPath)
+	flags, err := cliconfig.Read(g.es.configPath)
 	if err != nil {
 		return asUsage(err)
 	}
+	checkErr := flags.Check(cmd.Root(), "elasticsearch")
+	cf, esErr := readConfigFile(g.es.configPath)
+	if err := errors.Join(checkErr, esErr); err != nil {
+		return asUsage(err)
+	}
 	g.es.file = cf.Elasticsearch
-	set := func(name string, v string) error {
-		fl := cmd.Flags().Lookup(name)
-		if fl == nil || fl.Changed {
-			return nil
-		}
-		if err := cmd.Flags().Set(name, v); err != nil {
-			return usagef("config file %s: %s: %v", g.es.configPath, strings.ReplaceAll(name, "-", "_"), err)
-		}
-		return nil
-	}
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(cf.Rules) > 0 {
-		add(set("rules", strings.Join(cf.Rules, ",")))
-	}
-	if len(cf.Rule) > 0 {
-		add(set("rule", strings.Join(cf.Rule, ",")))
-	}
-	if cf.DryRun != nil {
-		add(set("dry-run", strconv.FormatBool(*cf.DryRun)))
-	}
-	if cf.LogFormat != "" {
-		add(set("log-format", cf.LogFormat))
-	}
-	if cf.LogLevel != "" {
-		add(set("log-level", cf.LogLevel))
-	}
-	if len(errs) > 0 {
-		return errs[0]
+	if err := flags.Apply(cmd.Root(), cmd); err != nil {
+		return asUsage(err)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ type esOptions struct {
 
 func (o *esOptions) addFlags(f *pflag.FlagSet) {
 	o.globals = f
-	f.StringVar(&o.configPath, "config", "", "optional TOML file with the connection settings ([elasticsearch]) and global flags")
+	f.StringVar(&o.configPath, "config", "", "optional TOML file: connection settings in [elasticsearch], global flags at the top, any command's flags in a table named after it ([serve] listen = \":9090\")")
 	f.StringSliceVar(&o.urls, "es-url", nil, "Elasticsearch URLs, comma-separated (env ELASTICSEARCH_URL; default http://localhost:9200)")
 	f.StringVar(&o.cloudID, "es-cloud-id", "", "Elastic Cloud ID instead of URLs (env ELASTICSEARCH_CLOUD_ID)")
 	f.StringVar(&o.username, "es-username", "", "user for basic authentication (env ELASTICSEARCH_USERNAME)")

@@ -376,7 +376,8 @@ func TestConfigFile(t *testing.T) {
 		root, g := newRootCommand(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 		require.NoError(t, root.ParseFlags([]string{"--config", cfg}))
 		err := g.applyConfig(root)
-		require.ErrorContains(t, err, "unknown keys log_levle (did you mean log_level?), elasticsearch.apikey (in [elasticsearch]; did you mean api_key?)")
+		require.ErrorContains(t, err, "unknown key log_levle at the top level (did you mean log_level?)")
+		require.ErrorContains(t, err, "unknown keys elasticsearch.apikey (in [elasticsearch]; did you mean api_key?)")
 		var stderr bytes.Buffer
 		require.Equal(t, exitUsage, exitCode(err, &stderr))
 	})

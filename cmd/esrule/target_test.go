@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,7 +28,7 @@ func TestAlertsTargetFlag(t *testing.T) {
 	} {
 		t.Setenv("ESRULE_ALERTS_TARGET", tc.env)
 		var out bytes.Buffer
-		root, g := newRootCommand(&out, &out)
+		root, g := newRootCommand(strings.NewReader(""), &out, &out)
 		root.SetArgs(append([]string{"version"}, tc.args...))
 		err := root.Execute()
 		if tc.err != "" {
