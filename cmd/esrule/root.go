@@ -75,6 +75,7 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 		newRulesCommand(g), newKQLCommand(g), newAlertsCommand(g), newDemoCommand(g),
 		newNotifyCommand(g), newVersionCommand(),
 	)
+	registerCompletions(root, g)
 	return root, g
 }
 
