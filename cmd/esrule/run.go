@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -133,18 +131,19 @@ With --dry-run nothing is written: the would-be alerts are printed as NDJSON on
 stdout ({"_index","_id","_source"} per line), each slot's before its summary.
 
 Exit code 0 when every execution succeeded (also without new terms), 1 when any
-failed, 2 for bad usage or an invalid rule.`,
+failed, 2 for bad usage or an invalid rule, 130 or 143 when interrupted by SIGINT or
+SIGTERM (checkpoints already recorded stay; the next run continues from them).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.CheckFormat(o.format); err != nil {
 				return asUsage(err)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, sig, stop := signalContext(cmd.Context())
 			defer stop()
 			if o.at == "" && !g.dryRun {
-				return runTick(ctx, g, o, cmd.OutOrStdout(), time.Now())
+				return asInterrupted(runTick(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
 			}
-			return runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now())
+			return asInterrupted(runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
 		},
 	}
 	f := cmd.Flags()
