@@ -58,7 +58,7 @@ func (c *Client) retry(req *http.Request, attempt func(*http.Request) (*http.Res
 		if res != nil {
 			ev = ev.Int("status", res.StatusCode)
 		}
-		ev.AnErr("error", err).Msg("elasticsearch request failed, will retry")
+		ev.Err(err).Msg("elasticsearch request failed, will retry")
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

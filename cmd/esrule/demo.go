@@ -34,7 +34,7 @@ func (o *demoOptions) addFlags(f *pflag.FlagSet) {
 	f.Uint64Var(&o.seed, "seed", 1, "random seed; the same flags give the same documents")
 	f.IntVar(&o.days, "days", 8, "days of data ending at --end")
 	f.IntVar(&o.users, "users", 200, "background users")
-	f.StringVar(&o.end, "end", "", "end of the data, RFC 3339 (default: now, truncated to the minute)")
+	f.StringVar(&o.end, "end", "", "end of the data: RFC 3339, a date or date math (default: now, truncated to the minute)")
 	f.StringVar(&o.namespace, "namespace", "default", "data stream namespace: documents go to logs-okta.system-<namespace>")
 	f.BoolVar(&o.filebeat, "filebeat", false, "Filebeat okta module shape in filebeat-8.19.0-YYYY.MM.DD instead of the Agent integration's")
 	f.BoolVar(&o.scenarios, "scenarios", true, "add the attack and edge-case scenarios")
@@ -42,11 +42,12 @@ func (o *demoOptions) addFlags(f *pflag.FlagSet) {
 }
 
 func (o *demoOptions) generator() (*demo.Generator, error) {
-	end := time.Now().UTC().Truncate(time.Minute)
+	now := time.Now().UTC()
+	end := now.Truncate(time.Minute)
 	if o.end != "" {
-		t, err := time.Parse(time.RFC3339, o.end)
+		t, err := timeFlag("end", o.end, now)
 		if err != nil {
-			return nil, usagef("--end %q: want RFC 3339, e.g. 2026-11-26T17:00:00Z", o.end)
+			return nil, err
 		}
 		end = t
 	}

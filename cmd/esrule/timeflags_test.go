@@ -19,6 +19,7 @@ func TestTimeFlagsShareOneSyntax(t *testing.T) {
 		{"backfill", "--from", "now-1d", "--to", "yesterday"},
 		{"alerts", "--since", "yesterday"},
 		{"rules", "explain", "--at", "yesterday"},
+		{"demo", "scenarios", "--end", "yesterday"},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		require.Equal(t, exitUsage, code, "%v", args)
