@@ -40,24 +40,28 @@ func (p Plan) String() string {
 		p.From.Format(time.RFC3339), p.To.Format(time.RFC3339), p.Mode)
 }
 
-// Estimate extrapolates the requests and the time of a whole backfill from
-// its first measured step: done slots (of total, started after skipped
-// ones done earlier) took elapsed and requests.
+// Estimate is the expected number of requests and time of a whole
+// backfill.
 type Estimate struct {
 	Requests int
 	Duration time.Duration
 }
 
-// EstimateFrom extrapolates from a measured step; ok is false when nothing
-// was measured yet.
-func EstimateFrom(p Progress, skipped int, elapsed time.Duration) (e Estimate, ok bool) {
-	done := p.SlotsDone - skipped
-	todo := p.SlotsTotal - skipped
+// EstimateFrom extrapolates from a measured step: p's slots done in this
+// run (beyond p.SkippedSlots) took elapsed and p.Requests, of which fixed
+// (the fast path's scan, paid once before any slot is written) does not
+// grow with the slots. ok is false when nothing was measured yet.
+func EstimateFrom(p Progress, elapsed time.Duration, fixed Estimate) (e Estimate, ok bool) {
+	done := p.SlotsDone - p.SkippedSlots
+	todo := p.SlotsTotal - p.SkippedSlots
 	if done <= 0 || todo <= 0 {
 		return Estimate{}, false
 	}
 	f := float64(todo) / float64(done)
-	return Estimate{Requests: int(float64(p.Requests)*f + 0.5), Duration: time.Duration(float64(elapsed) * f)}, true
+	return Estimate{
+		Requests: fixed.Requests + int(float64(p.Requests-fixed.Requests)*f+0.5),
+		Duration: fixed.Duration + time.Duration(float64(elapsed-fixed.Duration)*f),
+	}, true
 }
 
 // NewEstimateDisplay wraps d: after the first step that completes slots it
@@ -71,15 +75,20 @@ type estimateDisplay struct {
 	log     zerolog.Logger
 	clock   func() time.Time
 	started time.Time
+	scan    Estimate // the scan's requests and time, once it is over
 	logged  bool
 }
 
 func (d *estimateDisplay) Update(p Progress) {
 	d.Display.Update(p)
-	if d.logged || p.Phase != "write" {
+	if d.logged {
 		return
 	}
-	e, ok := EstimateFrom(p, p.SkippedSlots, d.clock().Sub(d.started))
+	if p.Phase == "scan" {
+		d.scan = Estimate{Requests: p.Requests, Duration: d.clock().Sub(d.started)}
+		return
+	}
+	e, ok := EstimateFrom(p, d.clock().Sub(d.started), d.scan)
 	if !ok {
 		return
 	}

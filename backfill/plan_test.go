@@ -29,11 +29,16 @@ func TestPlanFor(t *testing.T) {
 }
 
 func TestEstimate(t *testing.T) {
-	_, ok := EstimateFrom(Progress{SlotsDone: 10, SlotsTotal: 100, SkippedSlots: 10}, 10, time.Second)
+	_, ok := EstimateFrom(Progress{SlotsDone: 10, SlotsTotal: 100, SkippedSlots: 10}, time.Second, Estimate{})
 	require.False(t, ok, "nothing measured in this run")
-	e, ok := EstimateFrom(Progress{SlotsDone: 20, SlotsTotal: 100, SkippedSlots: 10, Requests: 30}, 10, 2*time.Second)
+	e, ok := EstimateFrom(Progress{SlotsDone: 20, SlotsTotal: 100, SkippedSlots: 10, Requests: 30}, 2*time.Second, Estimate{})
 	require.True(t, ok)
 	require.Equal(t, Estimate{Requests: 270, Duration: 18 * time.Second}, e)
+	// A scan of 10 requests and 1s is paid once: 20 requests and 1s for 10 of 90 slots.
+	e, ok = EstimateFrom(Progress{SlotsDone: 20, SlotsTotal: 100, SkippedSlots: 10, Requests: 30}, 2*time.Second,
+		Estimate{Requests: 10, Duration: time.Second})
+	require.True(t, ok)
+	require.Equal(t, Estimate{Requests: 190, Duration: 10 * time.Second}, e)
 }
 
 func TestHumanDuration(t *testing.T) {
