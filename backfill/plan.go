@@ -64,8 +64,13 @@ func EstimateFrom(p Progress, elapsed time.Duration, fixed Estimate) (e Estimate
 	}, true
 }
 
-// NewEstimateDisplay wraps d: after the first step that completes slots it
-// logs the estimate of the whole backfill once.
+// estimateAfter is how long slots are written before the estimate when
+// fewer than 1% of them are done by then.
+const estimateAfter = 2 * time.Second
+
+// NewEstimateDisplay wraps d: once a first step is measured (1% of the
+// slots, or estimateAfter of writing) it logs the estimate of the whole
+// backfill, once.
 func NewEstimateDisplay(d Display, log zerolog.Logger, clock func() time.Time) Display {
 	return &estimateDisplay{Display: d, log: log, clock: clock, started: clock()}
 }
@@ -88,7 +93,12 @@ func (d *estimateDisplay) Update(p Progress) {
 		d.scan = Estimate{Requests: p.Requests, Duration: d.clock().Sub(d.started)}
 		return
 	}
-	e, ok := EstimateFrom(p, d.clock().Sub(d.started), d.scan)
+	elapsed := d.clock().Sub(d.started)
+	done, todo := p.SlotsDone-p.SkippedSlots, p.SlotsTotal-p.SkippedSlots
+	if done*100 < todo && elapsed-d.scan.Duration < estimateAfter {
+		return // the first slots (cold caches) are not a step to extrapolate yet
+	}
+	e, ok := EstimateFrom(p, elapsed, d.scan)
 	if !ok {
 		return
 	}

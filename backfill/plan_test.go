@@ -75,3 +75,18 @@ func TestLogDisplayHumanUnits(t *testing.T) {
 	d.Update(Progress{RuleID: "r", Phase: "write", SlotsDone: 80, SlotsTotal: 1000, SkippedSlots: 10})
 	require.Len(t, strings.Split(strings.TrimSpace(buf.String()), "\n"), 3, "the estimate once")
 }
+
+// TestEstimateWaitsForAStep: one slot of many after a moment is not yet a
+// step to extrapolate; 1% of the slots, or two seconds of writing, is.
+func TestEstimateWaitsForAStep(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	d := NewEstimateDisplay(NoDisplay{}, zerolog.New(&buf), clock)
+	now = now.Add(100 * time.Millisecond)
+	d.Update(Progress{Phase: "write", SlotsDone: 1, SlotsTotal: 1000, Requests: 2})
+	require.Empty(t, buf.String())
+	now = now.Add(2 * time.Second)
+	d.Update(Progress{Phase: "write", SlotsDone: 5, SlotsTotal: 1000, Requests: 10})
+	require.Contains(t, buf.String(), "backfill estimate from the first 5 slots: about 2000 requests and 7m0s in all")
+}
