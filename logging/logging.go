@@ -1,6 +1,13 @@
 // Package logging builds esrule's loggers: ECS JSON lines (the field names
 // Elastic's ECS loggers use, so that esrule's own logs can be shipped into
 // Elasticsearch) or a console format, coloured only on a terminal.
+//
+// It configures zerolog as Elastic's go.elastic.co/ecszerolog does (same
+// field names), without using it: that module (v0.2.0) rewrites zerolog's
+// process-wide settings on every logger it builds, writes ECS 1.6.0, formats
+// every time field with a literal "Z" whatever its zone, and brings
+// github.com/pkg/errors along. Here the settings are made once, at start
+// (UseECS), and times keep their offset.
 package logging
 
 import (
