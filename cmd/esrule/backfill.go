@@ -61,8 +61,15 @@ periodic log lines otherwise; one summary per rule goes to stdout (a JSON line; 
 row with --format table; docs/output.md).
 
 --from and --to take RFC 3339 times, dates (midnight UTC) or date math relative to now
-(now-30d, now-1d/d). With --dry-run nothing is written (no alerts, no checkpoint): the
-would-be alerts are printed as NDJSON on stdout, before the summary.`,
+(now-30d, now-1d/d); a --to in the future is clamped to now (logged). With --dry-run
+nothing is written (no alerts, no checkpoint): the would-be alerts are printed as NDJSON
+on stdout, before the summary.
+
+Before it starts, backfill logs its plan per rule (slots, interval, mode), and once the
+first slots are done an estimate of the requests and time of the whole range. A range
+longer than --confirm-above asks for confirmation when stdin is a terminal (--yes skips
+the question). SIGINT or SIGTERM stops it with exit 130 or 143 and says at which slot
+and how many slots are done and checkpointed; the same command resumes there.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackfill(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
