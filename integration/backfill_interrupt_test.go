@@ -156,6 +156,45 @@ func TestIntegrationBackfillInterrupt(t *testing.T) {
 	require.True(t, v.IsZero(), "no checkpoint after a dry run")
 }
 
+// TestIntegrationRunDryRunSummaryOnStdout: run --dry-run prints the
+// would-be alerts, then the summary, both on stdout (not the summary in the
+// log), in JSON and as a table.
+func TestIntegrationRunDryRunSummaryOnStdout(t *testing.T) {
+	t.Parallel()
+	e := newServeEnv(t)
+	bin := buildEsrule(t)
+	slot := e.s0.Add(2 * serveInterval)
+	for _, format := range []string{"json", "table"} {
+		cmd := exec.Command(bin, "run", "--dry-run", "--rules", e.writeRuleFile(t), "--state-index", e.stateIndex,
+			"--at", slot.Format(time.RFC3339), "--format", format)
+		cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), stderr.String())
+		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		require.NotContains(t, stderr.String(), "summary")
+		alertLines := 0
+		for _, l := range lines {
+			if strings.HasPrefix(l, `{"_index"`) {
+				alertLines++
+			}
+		}
+		require.Positive(t, alertLines, "would-be alerts: %s", stdout.String())
+		last := lines[len(lines)-1]
+		if format == "json" {
+			var sum map[string]any
+			require.NoError(t, json.Unmarshal([]byte(last), &sum))
+			require.Equal(t, e.rule.RuleID, sum["rule_id"])
+			require.Equal(t, true, sum["dry_run"])
+			require.EqualValues(t, alertLines, sum["alerts_created"])
+			continue
+		}
+		require.Regexp(t, `^RULE ID\s+SLOT\s+STATUS`, lines[len(lines)-2])
+		require.Contains(t, last, e.rule.RuleID)
+		require.Contains(t, last, "succeeded")
+	}
+}
+
 // runBackfillProcess runs `esrule backfill` args to its end.
 func runBackfillProcess(t *testing.T, bin string, args []string) cliRun {
 	t.Helper()
