@@ -81,6 +81,10 @@ func (f *File) check(root, cmd *cobra.Command, table map[string]any, prefix stri
 			*problems = append(*problems, fmt.Sprintf("%s%s: a command, want a table [%s%s]", prefix, key, prefix, key))
 			continue
 		}
+		if canonical(key) == "config" {
+			*problems = append(*problems, prefix+key+": a config file cannot name another one")
+			continue
+		}
 		*problems = append(*problems, unknown(root, cmd, prefix, key))
 	}
 }

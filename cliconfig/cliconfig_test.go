@@ -107,7 +107,7 @@ typd = 1
 	for _, want := range []string{
 		"unknown key log_levle at the top level (did you mean log_level?)",
 		"unknown key listen at the top level (a flag of serve: put it under [serve])",
-		"unknown key config at the top level",
+		"config: a config file cannot name another one",
 		"unknown key serve.listn in [serve] (did you mean listen?)",
 		"unknown key serve.typed in [serve] (a flag of rules.explain: put it under [rules.explain])",
 		"unknown key serv at the top level (did you mean serve?)",
