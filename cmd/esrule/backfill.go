@@ -160,7 +160,7 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	if err != nil {
 		return err
 	}
-	if err := planBackfill(g, o, log, rules, from, to); err != nil {
+	if err := planBackfill(ctx, g, o, log, rules, from, to); err != nil {
 		return err
 	}
 	e, err := g.newEngine(log, engine.Config{
@@ -240,7 +240,7 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 // planBackfill logs the plan of every rule's backfill and, for a range
 // longer than --confirm-above, asks for confirmation when stdin is a
 // terminal and --yes is not given.
-func planBackfill(g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
+func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
 	total := 0
 	for _, r := range rules {
 		p, err := backfill.PlanFor(r, from, to, o.replay)
@@ -258,10 +258,20 @@ func planBackfill(g *globalOptions, o backfillOptions, log zerolog.Logger, rules
 	}
 	fmt.Fprintf(g.stderr, "Backfill %d slots over %s (longer than --confirm-above %s)? [y/N] ",
 		total, backfill.HumanDuration(span), backfill.HumanDuration(o.confirmAbove))
-	answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(answer)) {
-	case "y", "yes":
-		return nil
+	answers := make(chan string, 1)
+	go func() {
+		answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
+		answers <- answer
+	}()
+	select {
+	case <-ctx.Done(): // SIGINT at the question
+		fmt.Fprintln(g.stderr)
+		return ctx.Err()
+	case answer := <-answers:
+		switch strings.ToLower(strings.TrimSpace(answer)) {
+		case "y", "yes":
+			return nil
+		}
 	}
 	return usagef("backfill of %s not confirmed; rerun with --yes to skip the question", backfill.HumanDuration(span))
 }
