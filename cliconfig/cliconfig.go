@@ -31,10 +31,11 @@ type File struct {
 	values map[string]any
 }
 
-// Read decodes the config file at path.
-func Read(path string) (*File, error) {
+// Parse decodes data, the content of the config file at path (read and
+// bounded by the caller).
+func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
-	if _, err := toml.DecodeFile(path, &f.values); err != nil {
+	if _, err := toml.Decode(string(data), &f.values); err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
 	return f, nil

@@ -1,8 +1,6 @@
 package cliconfig
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -35,12 +33,10 @@ func newTree() *tree {
 	return t
 }
 
-func write(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "esrule.toml")
-	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
-	return p
-}
+// Read parses text as the config file esrule.toml.
+func Read(text string) (*File, error) { return Parse("esrule.toml", []byte(text)) }
+
+func write(_ *testing.T, text string) string { return text }
 
 func TestApplyCommandTables(t *testing.T) {
 	f, err := Read(write(t, `

@@ -118,7 +118,7 @@ func TestIntegrationSecurityRunnerRole(t *testing.T) {
 		r := runESRule(t, env(runner), "run", "--start-from", slot.Format(time.RFC3339), "--max-catchup", "30m", "--rules", rules,
 			"--actions", actionsFile(t, "hook-run-"+suffix, id))
 		require.Equal(t, 0, r.code, r.stderr)
-		require.NotContains(t, r.stderr, `"level":"error"`)
+		require.NotContains(t, r.stderr, `"log.level":"error"`)
 		require.GreaterOrEqual(t, accepted()-before, 3, "one message per alert: %s", r.stderr)
 		es.do(t, "", http.MethodPost, "/"+mappings.AlertsAlias("default")+"/_refresh", nil)
 		status, body := es.do(t, "", http.MethodPost, "/"+mappings.AlertsAlias("default")+"/_count", map[string]any{
@@ -246,7 +246,7 @@ func serveWithReadiness(t *testing.T, env map[string]string, slot time.Time, rul
 			}
 		}
 		for _, l := range logLines(stderr.String()) {
-			require.NotEqual(t, "error", l["level"], "serve logged an error: %s", stderr.String())
+			require.NotEqual(t, "error", l["log.level"], "serve logged an error: %s", stderr.String())
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()

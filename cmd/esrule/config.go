@@ -126,7 +126,11 @@ func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
 	if g.es.configPath == "" {
 		return nil
 	}
-	flags, err := cliconfig.Read(g.es.configPath)
+	data, err := readTOMLFile(g.es.configPath)
+	if err != nil {
+		return usagef("read config file: %w", err)
+	}
+	flags, err := cliconfig.Parse(g.es.configPath, data)
 	if err != nil {
 		return asUsage(err)
 	}

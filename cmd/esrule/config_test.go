@@ -50,7 +50,7 @@ func TestConfigFileAcceptsEveryFlag(t *testing.T) {
 	require.Greater(t, n, 50, "flags of the commands")
 	path := filepath.Join(t.TempDir(), "esrule.toml")
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
-	f, err := cliconfig.Read(path)
+	f, err := cliconfig.Parse(path, []byte(b.String()))
 	require.NoError(t, err)
 	require.NoError(t, f.Check(root, "elasticsearch"), b.String())
 	var apply func(c *cobra.Command)

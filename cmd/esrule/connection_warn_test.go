@@ -14,7 +14,7 @@ func TestSecurityWarningsAtEveryLevel(t *testing.T) {
 	t.Setenv("ELASTICSEARCH_PASSWORD", "pw-not-printed")
 	for _, level := range []string{"info", "error"} {
 		_, _, errOut := runCLI(t, "--log-level", level, "--insecure-skip-verify", "--es-url", "https://127.0.0.1:1", "setup")
-		require.Contains(t, errOut, `"level":"warn"`, level)
+		require.Contains(t, errOut, `"log.level":"warn"`, level)
 		require.Contains(t, errOut, "--insecure-skip-verify", level)
 		_, _, errOut = runCLI(t, "--log-level", level, "--es-url", "http://127.0.0.1:1", "setup")
 		require.Contains(t, errOut, "credentials are sent over http:// in clear text", level)

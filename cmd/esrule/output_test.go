@@ -120,3 +120,14 @@ func sortedKeys(m map[string]any) []string {
 	slices.Sort(ks)
 	return ks
 }
+
+// TestSummaryTableEscapesControlCharacters: an error message from
+// Elasticsearch or a rule id from a rule file cannot drive the terminal.
+func TestSummaryTableEscapesControlCharacters(t *testing.T) {
+	var out bytes.Buffer
+	p := newSummaries(&out, output.Table)
+	require.NoError(t, p.run(detect.Summary{RuleID: "r\x1b[2J", Status: "failed", Error: "boom\x1b]0;title\a"}))
+	require.NotContains(t, out.String(), "\x1b")
+	require.Contains(t, out.String(), `r\x1b[2J`)
+	require.Contains(t, out.String(), `boom\x1b]0;title\x07`)
+}

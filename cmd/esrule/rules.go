@@ -313,13 +313,13 @@ func parseAt(at string, now time.Time) (time.Time, error) {
 func writeExplanation(w io.Writer, x explained) error {
 	e := x.Explanation
 	var b strings.Builder
-	fmt.Fprintf(&b, "rule %s (%s) %q, interval %s\n", e.RuleID, e.ID, e.Name, e.Interval)
+	fmt.Fprintf(&b, "rule %s (%s) %q, interval %s\n", printable(e.RuleID), printable(e.ID), e.Name, printable(e.Interval))
 	fmt.Fprintf(&b, "  slot           %s\n", e.Window.Slot.Format(time.RFC3339))
 	fmt.Fprintf(&b, "  window         %s to %s\n", e.Window.From.Format(time.RFC3339), e.Window.To.Format(time.RFC3339))
 	fmt.Fprintf(&b, "  history from   %s\n", e.Window.HistoryStart.Format(time.RFC3339))
-	fmt.Fprintf(&b, "  indices        %s\n", strings.Join(e.Index, ", "))
-	fmt.Fprintf(&b, "  new terms of   %s\n", strings.Join(e.Fields, ", "))
-	fmt.Fprintf(&b, "  query (KQL)    %s\n", e.Query)
+	fmt.Fprintf(&b, "  indices        %s\n", printable(strings.Join(e.Index, ", ")))
+	fmt.Fprintf(&b, "  new terms of   %s\n", printable(strings.Join(e.Fields, ", ")))
+	fmt.Fprintf(&b, "  query (KQL)    %s\n", printable(e.Query))
 	filter, err := json.MarshalIndent(e.Filter, "  ", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the query filter: %w", err)
@@ -331,19 +331,19 @@ func writeExplanation(w io.Writer, x explained) error {
 			body.Reset()
 			body.Write(p.Body)
 		}
-		fmt.Fprintf(&b, "  phase %s on %s\n  %s\n", p.Name, strings.Join(p.Indices, ","), body.String())
+		fmt.Fprintf(&b, "  phase %s on %s\n  %s\n", p.Name, printable(strings.Join(p.Indices, ",")), body.String())
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Notes)) {
-		fmt.Fprintf(&b, "  note %s: %s\n", k, e.Notes[k])
+		fmt.Fprintf(&b, "  note %s: %s\n", printable(k), printable(e.Notes[k]))
 	}
 	if c := x.Coverage; c != nil {
 		fmt.Fprintf(&b, "  coverage       %d matching documents from %s to %s, %d with every field\n",
 			c.Total, c.HistoryStart.Format(time.RFC3339), c.To.Format(time.RFC3339), c.AllFields)
 		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "    %s in %d\n", f.Field, f.Docs)
+			fmt.Fprintf(&b, "    %s in %d\n", printable(f.Field), f.Docs)
 		}
 		for _, w := range c.Warnings {
-			fmt.Fprintf(&b, "  warning        %s\n", w)
+			fmt.Fprintf(&b, "  warning        %s\n", printable(w))
 		}
 	}
 	b.WriteString("\n")

@@ -50,7 +50,7 @@ func (p *summaries) run(s detect.Summary) error {
 		p.header = true
 		fmt.Fprintf(p.w, runRowFormat, "RULE ID", "SLOT", "STATUS", "NEW TERMS", "ALERTS", "DUPLICATES", "TOOK", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, runRowFormat, s.RuleID, s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
+	_, err := fmt.Fprintf(p.w, runRowFormat, printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
 		itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), millis(s.TookMs), oneLine(s.Error))
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -69,7 +69,7 @@ func (p *summaries) backfill(s backfillSummary) error {
 		p.header = true
 		fmt.Fprintf(p.w, backfillRowFormat, "RULE ID", "FROM", "TO", "MODE", "SLOTS DONE", "ALERTS", "DUPLICATES", "REPLAYED", "TOOK", "STATUS", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, backfillRowFormat, s.RuleID, s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
+	_, err := fmt.Fprintf(p.w, backfillRowFormat, printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
 		fmt.Sprintf("%d/%d", s.SlotsDone, s.Slots), itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), itoa(s.ReplayedSlots),
 		millis(s.TookMS), s.Status, oneLine(s.Error))
 	if err != nil {
@@ -89,12 +89,13 @@ func millis(ms int64) string {
 	return d.String()
 }
 
-// oneLine keeps an error message on its row, "-" when empty.
+// oneLine keeps an error message on its row, "-" when empty, with no
+// control characters (printable).
 func oneLine(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return printable(strings.Join(strings.Fields(s), " "))
 }
 
 func status(err error) string {
