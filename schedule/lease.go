@@ -226,7 +226,7 @@ func (h *holder) heartbeat() {
 		h.mu.Lock()
 		left := h.renewedAt.Add(h.ttl).Sub(now)
 		h.mu.Unlock()
-		h.log.Warn().Err(err).Dur("lease_left", left).Msg("could not renew the rule lease; will retry")
+		h.log.Warn().Err(err).Int64("lease_left_ms", left.Milliseconds()).Msg("could not renew the rule lease; will retry")
 		if left <= h.beat {
 			h.markLost(fmt.Errorf("%w: %w", errLeaseExpiring, err))
 		}

@@ -92,7 +92,7 @@ func (s *Scheduler) tickRule(ctx context.Context, drain <-chan struct{}, r *rule
 	t := &ruleTick{s: s, r: r, log: log, h: h, outer: ctx, interval: r.Timing.Interval, now: s.cfg.Clock().UTC()}
 	stuck := s.cfg.timeout(t.interval) + h.ttl
 	t.watchdog = time.AfterFunc(stuck, func() {
-		log.Warn().Dur("no_progress_for", stuck).Msg("rule tick stuck: no slot completed within the execution timeout plus the lease TTL")
+		log.Warn().Int64("no_progress_for_ms", stuck.Milliseconds()).Msg("rule tick stuck: no slot completed within the execution timeout plus the lease TTL")
 		s.cfg.Observer.TickStuck(r.RuleID)
 	})
 	rep.Err = t.run(ctx, drain, &rep)
