@@ -2,9 +2,9 @@
 # scripts/elasticsearch.sh: a real Elasticsearch on 127.0.0.1 for esrule's integration tests
 # and `make demo`, without Docker. It downloads Elastic's integ-test-zip from Maven Central
 # (org.elasticsearch.distribution.integ-test-zip:elasticsearch:<version>:zip, kept in ~/.m2),
-# unpacks it under $ES_BASE and runs it as an unprivileged user. See
-# shared/reference/real-es-for-tests.md for why each setting is there; that distribution has
-# no painless, ingest processors, data streams or delete_by_query.
+# unpacks it under $ES_BASE and runs it as an unprivileged user. That distribution has no
+# painless, ingest processors, data streams or delete_by_query, none of which esrule needs
+# (docs/semantics.md D1: no scripts).
 #
 # usage: scripts/elasticsearch.sh start|stop|status|url|env [--version 8|9|X.Y.Z] [--port N] [--secure]
 #
