@@ -66,7 +66,7 @@ const (
 
 // Build makes the alert document Kibana's new_terms rule would write for hit
 // (transformHitToAlert plus wrapNewTermsAlerts and the persistence wrapper's
-// augmentation; reference §6.2–6.3). newTerms are the term values in
+// augmentation; docs/alerts.md). newTerms are the term values in
 // new_terms_fields order. hit is not modified. A Builder does the same for
 // many alerts of one rule without encoding the rule's parameters each time.
 func Build(r *rule.Rule, hit Hit, newTerms []any, o BuildOptions) (Alert, error) {

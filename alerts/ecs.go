@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// ecsFieldsTSV is ECS 9.4.0's field list (field, type, normalization), copied
-// from reference/ecs-fields.tsv.
+// ecsFieldsTSV is ECS 9.4.0's field list (field, type, normalization), from
+// elastic/ecs generated/csv/fields.csv.
 //
 //go:embed ecs_fields.tsv
 var ecsFieldsTSV string

@@ -7,7 +7,7 @@ import (
 )
 
 // hitVersion is String(hit._version) in Kibana: no new-terms search asks for
-// versions, so it is always the literal "undefined" (reference §6.1).
+// versions, so it is always the literal "undefined" (docs/alerts.md, the _id).
 const hitVersion = "undefined"
 
 // ID is the alert _id and kibana.alert.uuid Kibana's new_terms rule computes:

@@ -13,7 +13,7 @@ import (
 )
 
 func TestIDReferenceVectors(t *testing.T) {
-	// kibana-new-terms.md §6.1, verified there with object-hash 3.0.0 under Node 20.
+	// docs/alerts.md; computed with object-hash 3.0.0 under Node 20.
 	tests := []struct {
 		name                      string
 		index, doc, space, ruleSO string

@@ -88,7 +88,7 @@ func TestReasonMessageNestedSource(t *testing.T) {
 		"user": {"name": "root"},
 		"host": {"name": "zeek-newyork-sha-aa8df15"}
 	}`), &source))
-	// The auditbeat example of reference §6.2; a numeric port in _source has
+	// Kibana's auditbeat example (docs/alerts.md, reason); a numeric port in _source has
 	// no .length in JavaScript, so Kibana does not print it.
 	require.Equal(t,
 		"authentication event with source 8.42.77.171 by root on zeek-newyork-sha-aa8df15 created high alert Query with a rule id.",

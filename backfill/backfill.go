@@ -1,5 +1,5 @@
 // Package backfill executes a new_terms rule for every slot whose end falls in
-// a range (SPEC §7) with exactly the alerts slot-by-slot execution would
+// a range (docs/backfill.md) with exactly the alerts slot-by-slot execution would
 // write, but with one streaming pass over the rule's matches instead of one
 // history scan per slot. Slots whose new terms may exceed max_signals, and the
 // slots overlapping a truncated one, run through the normal executor. Progress
@@ -160,7 +160,7 @@ type Summary struct {
 	TookMS   int64         `json:"took_ms"`
 	ESTookMS int64         `json:"es_took_ms"`
 	Warnings []string      `json:"warnings,omitempty"`
-	// Coverage is the coverage check (D5) over the whole range.
+	// Coverage is the coverage check (docs/semantics.md D5) over the whole range.
 	Coverage *detect.Coverage `json:"coverage,omitempty"`
 }
 

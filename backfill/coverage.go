@@ -8,7 +8,7 @@ import (
 	"github.com/esrule/esrule/detect"
 )
 
-// coverage runs the coverage check (SPEC D5) once for the whole range: the
+// coverage runs the coverage check (docs/semantics.md D5) once for the whole range: the
 // documents matching the rule from the first slot's history start to the
 // last slot's end, and how many hold each new-terms field. Its warnings go
 // to the log and the summary, as an execution's do; the per-slot check of

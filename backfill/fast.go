@@ -50,7 +50,7 @@ func (b *run) maxSignals() int {
 	return 100
 }
 
-// fast is the streaming backfill (SPEC §7): scan once, then write the first
+// fast is the streaming backfill (docs/backfill.md): scan once, then write the first
 // occurrences slot by slot, executing exactly the slots where max_signals may
 // cut alerts and the slots overlapping a cut one.
 func (b *run) fast(ctx context.Context) error {

@@ -29,7 +29,7 @@ func (f *fetcher) window(j int) esquery.TimeRange {
 }
 
 // fetch returns the document of each record (nil where none was found), in
-// order, halving the request on too-large responses (D6).
+// order, halving the request on too-large responses (docs/semantics.md D6).
 func (f *fetcher) fetch(ctx context.Context, recs []record) ([]*esquery.TopHit, error) {
 	out := make([]*esquery.TopHit, 0, len(recs))
 	size := len(recs)

@@ -58,7 +58,7 @@ func (g *grid) index(t time.Time) int {
 
 // minGap is the smallest distance between a slot's history start and its
 // window start: the widest histogram bucket for which only a bucket's
-// earliest occurrence can be a first occurrence (SPEC §7).
+// earliest occurrence can be a first occurrence (docs/backfill.md).
 func (g *grid) minGap() int64 {
 	gap := int64(-1)
 	for j := range g.from {

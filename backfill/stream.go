@@ -29,8 +29,8 @@ type searchFunc func(ctx context.Context, body []byte, paths []string) (esquery.
 // scan streams the rule's matches in [start, end] as a composite aggregation
 // over the new-terms fields, one bucket per term, with a fixed-width date
 // histogram below each term and the min and max of the timestamp per
-// histogram bucket (SPEC §7), and returns the first occurrences. With a
-// timestamp override and fallback (D1, scriptless), the documents without
+// histogram bucket (docs/backfill.md), and returns the first occurrences. With a
+// timestamp override and fallback (docs/semantics.md D1, scriptless), the documents without
 // the primary field are bucketed by a date_histogram on @timestamp under a
 // filter bucket; both sides of a term are merged before deciding.
 //

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The built-in rule's schedule (SPEC §2.1).
+// The built-in rule's schedule (docs/commands.md).
 const (
 	ruleInterval = 5 * time.Minute    // interval 5m
 	ruleLookback = 6 * time.Minute    // from now-6m

@@ -8,7 +8,7 @@ import (
 )
 
 // Scenario is a story placed in the data, with the alerts the built-in rule
-// (SPEC §2.1) must raise for it when every 5-minute slot of the period runs.
+// (docs/commands.md) must raise for it when every 5-minute slot of the period runs.
 type Scenario struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`

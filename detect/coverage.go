@@ -10,7 +10,7 @@ import (
 )
 
 // Coverage counts, over the history window, the documents that match the
-// rule query and how many of them hold each new-terms field (D5). A field
+// rule query and how many of them hold each new-terms field (docs/semantics.md D5). A field
 // missing from most matching documents means the rule can hardly alert (the
 // Okta pair rule on stock data is the known case).
 type Coverage struct {

@@ -152,7 +152,7 @@ func TestMultiFieldCrowdingByHistoryArrays(t *testing.T) {
 	// Recent combinations (a, x1) .. (a, x4); history documents with large
 	// arrays add many combinations (a, h..) that sort between them. With a
 	// batch of 4 and history pages of 2, a single history page per batch would
-	// leave most batch combinations undecided (Kibana §8.8).
+	// leave most batch combinations undecided (docs/semantics.md D4).
 	var docs []estest.Doc
 	for i := 1; i <= 4; i++ {
 		docs = append(docs, doc(fmt.Sprintf("recent-%d", i), map[string]any{

@@ -9,7 +9,7 @@ import (
 	"github.com/esrule/esrule/rule"
 )
 
-// QueryFilter builds the rule's query filter (Kibana's esFilter, §2.5) as
+// QueryFilter builds the rule's query filter (Kibana's esFilter, docs/semantics.md) as
 // the detection engine's buildEsQuery does: a KQL query translated in typed
 // mode with the field specs fc finds for the fields of the query and the
 // filters over the rule's indices (untyped when fc is nil or finds nothing),

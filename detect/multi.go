@@ -9,9 +9,9 @@ import (
 )
 
 // multiFieldPage decides one phase-1 page of a rule with 2–3 fields in
-// batches (Kibana §3.3) without crowding loss (D4). pageAfter is the key that
-// produced the page (nil for the first page). It reports whether max_signals
-// stopped the run.
+// batches without crowding loss (docs/semantics.md, phase 2 and D4).
+// pageAfter is the key that produced the page (nil for the first page). It
+// reports whether max_signals stopped the run.
 func (x *execution) multiFieldPage(ctx context.Context, buckets []esquery.Bucket, pageAfter esquery.Key) (bool, error) {
 	keys := make([]esquery.Key, 0, len(buckets))
 	for _, b := range buckets {

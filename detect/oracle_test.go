@@ -15,7 +15,8 @@ import (
 )
 
 // bruteForce computes the expected alert ids by scanning the documents:
-// Kibana's definition (§8.1) with the combined timestamp (§2.3).
+// the definition of a new term with the effective timestamp (docs/semantics.md,
+// "When a term is new" and "Which time field").
 func bruteForce(docs []estest.Doc, fields []string, ts rule.Timestamps, w Window) map[string]bool {
 	combined := func(d estest.Doc) (int64, bool) {
 		if m, ok := minMillis(d, ts.Primary); ok {

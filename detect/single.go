@@ -7,11 +7,12 @@ import (
 	"github.com/esrule/esrule/esquery"
 )
 
-// singleFieldPage decides one phase-1 page of a single-field rule (Kibana
-// §3.2): phase 2 keeps the terms whose first_seen over the history window is
-// strictly after from (in Go, D1); phase 3 fetches the oldest document of each
-// new term in the rule interval and offers them, in Elasticsearch's bucket
-// order, to alert creation. It reports whether max_signals stopped the run.
+// singleFieldPage decides one phase-1 page of a single-field rule
+// (docs/semantics.md, the three phases): phase 2 keeps the terms whose
+// first_seen over the history window is strictly after from (in Go,
+// docs/semantics.md D1); phase 3 fetches the oldest document of each new term
+// in the rule interval and offers them, in Elasticsearch's bucket order, to
+// alert creation. It reports whether max_signals stopped the run.
 func (x *execution) singleFieldPage(ctx context.Context, buckets []esquery.Bucket) (bool, error) {
 	values := make([]any, 0, len(buckets))
 	byID := make(map[string]any, len(buckets))

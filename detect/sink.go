@@ -9,7 +9,7 @@ import (
 )
 
 // alertSink turns candidates into alerts with Kibana's max_signals loop
-// (§4.1–4.2): chunks of 5×max_signals; ids already in the alerts index are
+// (docs/alerts.md): chunks of 5×max_signals; ids already in the alerts index are
 // dropped, except those written by this slot's execution (a re-run), which
 // count toward this slot's quota; the rest is cut to max_signals minus what
 // this execution already counts, with Kibana's warning when a creatable

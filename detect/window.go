@@ -1,6 +1,7 @@
 // Package detect runs new_terms rules: slot-aligned windows, Kibana's
 // three-phase aggregation algorithm (with esrule's deliberate differences
-// D1–D6, SPEC §4) and the alert creation loop with max_signals. It talks to
+// D1–D6 of docs/semantics.md) and the alert creation loop with max_signals
+// (docs/alerts.md). It talks to
 // Elasticsearch only through the small interfaces it declares (Searcher,
 // AlertStore, FieldCapsFunc).
 package detect

@@ -32,7 +32,7 @@ type Bucket struct {
 	KeyAsString string
 	DocCount    int64
 	// FirstSeen is the earliest timestamp in epoch milliseconds; valid when
-	// HasFirstSeen. With a secondary timestamp it is the min of both sides (D1).
+	// HasFirstSeen. With a secondary timestamp it is the min of both sides (docs/semantics.md D1).
 	FirstSeen    int64
 	HasFirstSeen bool
 	// Doc is the oldest document of the bucket, when the request fetched one.

@@ -34,7 +34,7 @@ type Query struct {
 // field order. Values keep their JSON types: string, json.Number or bool.
 type Key []any
 
-// RangeFilter is Kibana's time filter over tr (§2.4): a range on the primary
+// RangeFilter is Kibana's time filter over tr (docs/semantics.md): a range on the primary
 // timestamp, or, with a secondary timestamp, a should of the primary range and
 // the secondary range on documents without the primary field.
 func (q Query) RangeFilter(tr TimeRange) map[string]any {
@@ -68,7 +68,7 @@ func missing(field string) map[string]any {
 	return map[string]any{"bool": map[string]any{"must_not": exists(field)}}
 }
 
-// body is the base search request (§2.4) with the given aggregations; extra
+// body is the base search request (docs/semantics.md) with the given aggregations; extra
 // filters are added after the rule filter and the time filter.
 func (q Query) body(tr TimeRange, aggs map[string]any, extra ...any) ([]byte, error) {
 	filter := make([]any, 0, 2+len(extra))
@@ -198,7 +198,7 @@ func (q Query) DocFetch(tr TimeRange, include []any) ([]byte, error) {
 }
 
 // KeysFilter matches documents holding any of the combinations in keys: a
-// bool.should of one bool.must of term clauses per combination (§3.3).
+// bool.should of one bool.must of term clauses per combination (docs/semantics.md).
 func (q Query) KeysFilter(keys []Key) map[string]any {
 	should := make([]any, len(keys))
 	for i, k := range keys {

@@ -87,7 +87,7 @@ func TestIntegrationExecutorShapes(t *testing.T) {
 
 // More than 10,000 distinct terms (one field) and combinations (two fields;
 // three fields from one document's arrays) in one window: composite paging,
-// max_signals across pages, history composite crowding (D4).
+// max_signals across pages, history composite crowding (docs/semantics.md D4).
 func TestIntegrationExecutorPaging(t *testing.T) {
 	env := newExecEnv(t)
 	datasets := []randdata.Dataset{

@@ -8,7 +8,8 @@ import (
 )
 
 // FieldSpec describes one field as Kibana's DataViewFieldBase does, built
-// from _field_caps. Its JSON form is that of kql_vectors.json "field_specs":
+// from _field_caps. Its JSON form is that of testdata/kql_vectors.json "field_specs"
+// (docs/commands.md, the --fields file):
 // {"name","type","esTypes","subType":{"nested":{"path"},"multi":{"parent"}}}.
 type FieldSpec struct {
 	Name string `json:"name"`
@@ -39,7 +40,7 @@ type subType struct {
 	} `json:"multi,omitempty"`
 }
 
-// MarshalJSON writes the kql_vectors.json field_specs form.
+// MarshalJSON writes the testdata/kql_vectors.json field_specs form.
 func (f FieldSpec) MarshalJSON() ([]byte, error) {
 	j := fieldSpecJSON{Name: f.Name, Type: f.Type, ESTypes: f.ESTypes}
 	if f.NestedPath != "" || f.MultiParent != "" {
@@ -58,7 +59,7 @@ func (f FieldSpec) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads the kql_vectors.json field_specs form.
+// UnmarshalJSON reads the testdata/kql_vectors.json field_specs form.
 func (f *FieldSpec) UnmarshalJSON(b []byte) error {
 	var j fieldSpecJSON
 	if err := json.Unmarshal(b, &j); err != nil {

@@ -5,7 +5,8 @@
 //
 // The parser is a hand-written recursive descent mirroring Kibana's PEG
 // grammar, including its whitespace rules, keyword look-ahead, escapes and
-// error messages. See reference/kql.md for the behaviour it reproduces.
+// error messages. docs/semantics.md describes the two modes; the tests replay
+// Kibana's own outputs (testdata/).
 package kql
 
 import "errors"

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestParseGrammar covers every grammar rule of reference/kql.md §2 and the
-// consequences table §2.1.
+// TestParseGrammar covers every rule of Kibana's KQL grammar and the
+// consequences of its whitespace and keyword rules.
 func TestParseGrammar(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -104,7 +104,7 @@ func TestParseGrammar(t *testing.T) {
 	}
 }
 
-// TestParseErrors covers the rejected inputs of reference/kql.md §2.1/§12 and
+// TestParseErrors covers the inputs Kibana's KQL grammar rejects and
 // checks offset and message.
 func TestParseErrors(t *testing.T) {
 	tests := []struct {

@@ -26,8 +26,8 @@ func jsonValue(t *testing.T, s string) any {
 	return v
 }
 
-// TestTranslateGolden covers the translation rules of reference/kql.md §4
-// and the pitfalls of §12 that show in the DSL.
+// TestTranslateGolden covers the translation rules of Kibana's kbn-es-query
+// (typed and untyped, docs/semantics.md) and the pitfalls that show in the DSL.
 func TestTranslateGolden(t *testing.T) {
 	yes, no := true, false
 	typed := DetectionEngine(testFields)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// vectorFile is reference/kql_vectors.json: Kibana's output for each query.
+// vectorFile is testdata/kql_vectors.json: Kibana's output for each query.
 type vectorFile struct {
 	FieldSpecs []FieldSpec `json:"field_specs"`
 	Vectors    []struct {

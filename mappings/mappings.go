@@ -22,7 +22,7 @@ var (
 	oktaDemoTemplateJSON []byte
 )
 
-// StateIndex is the index holding one state document per rule (SPEC §6).
+// StateIndex is the index holding one state document per rule (docs/state.md).
 const StateIndex = "esrule-state"
 
 // OktaDemoTemplate is the name of the demo/test index template for Okta

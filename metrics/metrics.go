@@ -1,4 +1,4 @@
-// Package metrics defines esrule's Prometheus metrics (SPEC §8) on a registry
+// Package metrics defines esrule's Prometheus metrics (docs/commands.md) on a registry
 // of its own: executions, their duration, Elasticsearch request durations,
 // alerts written, new terms, last success, gaps and leases. *Metrics
 // implements schedule.Observer; Transport instruments the Elasticsearch client.
@@ -94,7 +94,7 @@ func New() *Metrics {
 		}, []string{"version", "revision", "goversion"}),
 		coverageDocs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "esrule_coverage_documents",
-			Help: "Documents matching the rule in the history window at its last coverage check (SPEC D5).",
+			Help: "Documents matching the rule in the history window at its last coverage check (docs/semantics.md D5).",
 		}, []string{"rule_id"}),
 		coverageRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "esrule_new_terms_field_coverage_ratio",
@@ -211,7 +211,7 @@ func (m *Metrics) LeaseHeld(ruleID string, held bool) {
 	m.leaseHeld.WithLabelValues(ruleID).Set(v)
 }
 
-// Coverage records a coverage check (SPEC D5): the matching documents and,
+// Coverage records a coverage check (docs/semantics.md D5): the matching documents and,
 // when there are any, the share holding each new-terms field (the series is
 // removed while none match).
 func (m *Metrics) Coverage(ruleID string, c detect.Coverage) {

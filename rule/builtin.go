@@ -40,7 +40,7 @@ the Filebeat okta module (filebeat-*).
 
 // Builtin returns the built-in rule: Elastic's "First Occurrence of Okta User
 // Session Started via Proxy" as its documentation page describes version 105
-// (new-terms field okta.actor.id alone; SPEC §2.1). Each call returns a new
+// (new-terms field okta.actor.id alone; docs/commands.md). Each call returns a new
 // copy.
 func Builtin() *Rule {
 	r := &Rule{

@@ -1,4 +1,4 @@
-// Package schedule runs rules on their slots (SPEC §6): each tick executes
+// Package schedule runs rules on their slots (docs/state.md): each tick executes
 // every slot due since the rule's checkpoint, oldest first, up to a catch-up
 // limit (older missed slots are reported as a gap, and filled in the
 // background with FillOldGaps), under a per-rule lease so that several

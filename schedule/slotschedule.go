@@ -11,7 +11,7 @@ import (
 )
 
 // SlotSchedule is a cron.Schedule that fires at every slot boundary of a rule
-// (multiples of Interval since the Unix epoch, UTC, SPEC D3), Delay later.
+// (multiples of Interval since the Unix epoch, UTC, docs/semantics.md D3), Delay later.
 // The delay gives late documents a moment to arrive before a slot runs.
 type SlotSchedule struct {
 	Interval time.Duration

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The rule lease (SPEC §6) lets one replica execute a rule at a time. It
+// The rule lease (docs/state.md) lets one replica execute a rule at a time. It
 // lives in the rule's state document, so that taking it, renewing it and
 // recording a checkpoint are one conditional write each (if_seq_no and
 // if_primary_term):

@@ -1,4 +1,4 @@
-// Package state keeps esrule's per-rule state in Elasticsearch (SPEC §6): the
+// Package state keeps esrule's per-rule state in Elasticsearch (docs/state.md): the
 // last completed slot, the last execution's status and counts, the lease that
 // lets one replica execute a rule at a time, reported gaps, and backfill
 // checkpoints. Every write uses optimistic concurrency (if_seq_no and

@@ -1,5 +1,6 @@
 // Command esrule runs Elastic Security new_terms detection rules against
-// Elasticsearch without Kibana. See SPEC.md and the README.
+// Elasticsearch without Kibana. See README.md and docs/ (docs/commands.md for
+// the commands).
 package main
 
 import (

@@ -237,7 +237,7 @@ or typed with field types from the cluster with --typed), and the request body
 of every search phase.
 
 With --es it translates with field types (as --typed) and also runs the
-coverage check (SPEC D5) on the cluster: how many documents match the rule in
+coverage check (docs/semantics.md D5) on the cluster: how many documents match the rule in
 the history window and how many of them hold each new-terms field, with the
 warning the executor logs when a field is missing from most of them.
 

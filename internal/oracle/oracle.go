@@ -1,5 +1,5 @@
 // Package oracle computes, by brute force over raw events, the alerts Kibana's
-// new_terms rule (aggregation approach, as specified in SPEC §4) writes for a
+// new_terms rule (aggregation approach, as docs/semantics.md specifies it) writes for a
 // sequence of slots. It shares no code with detect/ or esquery/: it scans
 // documents, compares timestamps and sorts, so that the executor can be checked
 // against it on randomized datasets.
@@ -55,7 +55,7 @@ type Params struct {
 	AlertID AlertIDFunc
 }
 
-// Window is the slot-aligned window of one execution (SPEC D3).
+// Window is the slot-aligned window of one execution (docs/semantics.md D3).
 type Window struct {
 	Slot, From, To, HistoryStart time.Time
 }

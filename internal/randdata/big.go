@@ -51,7 +51,7 @@ func BigSingle(prefix string) Dataset {
 // the window, carried by documents with arrays of 25 ids. Page 1 (h000–h099)
 // has ~100 new combinations ((h*7+id)%97 == 0); page 2 (h100–h109) is all new.
 // History documents carry one host and arrays of up to 400 ids, 300 of which
-// never occur in the window: they crowd the history composite (SPEC D4).
+// never occur in the window: they crowd the history composite (docs/semantics.md D4).
 // max_signals is 150.
 func BigMulti(prefix string) Dataset {
 	g := newBig(1002, prefix, RuleSpec{

@@ -74,7 +74,7 @@ func durationUnit(d time.Duration) string {
 	return fmt.Sprintf("%dms", d/time.Millisecond)
 }
 
-// Window is the slot-aligned window of one execution (SPEC D3), as the dataset
+// Window is the slot-aligned window of one execution (docs/semantics.md D3), as the dataset
 // generator sees it; the oracle computes its own.
 type Window struct {
 	From, To, HistoryStart time.Time
