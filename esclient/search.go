@@ -30,8 +30,12 @@ var envelopePaths = []string{"took", "timed_out", "_shards", "hits.total"}
 // It logs one Debug line with a hash of the body, never the body.
 func (c *Client) Search(ctx context.Context, indices []string, body []byte, filterPath []string) (esquery.Response, error) {
 	resp, err := Search(ctx, c, indices, body, filterPath)
+	ev := c.cfg.Logger.Debug()
+	if !ev.Enabled() {
+		return resp, err
+	}
 	sum := sha256.Sum256(body)
-	ev := c.cfg.Logger.Debug().Str("query_hash", hex.EncodeToString(sum[:8])).Strs("indices", indices).Int("body_bytes", len(body))
+	ev = ev.Str("query_hash", hex.EncodeToString(sum[:8])).Strs("indices", indices).Int("body_bytes", len(body))
 	if err != nil {
 		ev.Err(err).Msg("search")
 	} else {

@@ -226,13 +226,14 @@ func (l *loader) checkDuplicates() {
 }
 
 func duplicate(r *Rule, field, id string, first *Rule) Problem {
-	file, line := splitOrigin(r.Origin)
+	file, line := SplitOrigin(r.Origin)
 	return Problem{File: file, Line: line, Field: field,
 		Reason: fmt.Sprintf("duplicate rule %s %q: also defined in %s", field, id, first.Origin)}
 }
 
-// splitOrigin splits "file:line" (NDJSON origins) into its parts.
-func splitOrigin(origin string) (string, int) {
+// SplitOrigin splits a rule's Origin "file:line" (NDJSON origins) into its
+// parts; an Origin without a line gives line 0.
+func SplitOrigin(origin string) (string, int) {
 	i := strings.LastIndexByte(origin, ':')
 	if i < 0 {
 		return origin, 0

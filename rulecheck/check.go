@@ -55,7 +55,7 @@ func Check(ctx context.Context, c Client, r *rule.Rule) ([]rule.Problem, error) 
 	if err != nil {
 		return nil, err
 	}
-	file, line := splitOrigin(r.Origin)
+	file, line := rule.SplitOrigin(r.Origin)
 	var problems []rule.Problem
 	add := func(field, format string, args ...any) {
 		problems = append(problems, rule.Problem{File: file, Line: line, Field: field, Reason: fmt.Sprintf(format, args...)})
@@ -193,17 +193,4 @@ func in(indices []string) string {
 		return fmt.Sprintf(" in %s and %d more", strings.Join(indices[:most], ", "), len(indices)-most)
 	}
 	return " in " + strings.Join(indices, ", ")
-}
-
-// splitOrigin splits a rule's Origin "file:line" (NDJSON) into its parts.
-func splitOrigin(origin string) (string, int) {
-	i := strings.LastIndexByte(origin, ':')
-	if i < 0 {
-		return origin, 0
-	}
-	var n int
-	if _, err := fmt.Sscanf(origin[i+1:], "%d", &n); err != nil || n <= 0 {
-		return origin, 0
-	}
-	return origin[:i], n
 }
