@@ -145,6 +145,10 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		c.tlsMode = "custom transport"
 	}
+	urls, rt, err := splitPathPrefixes(urls, rt)
+	if err != nil {
+		return nil, err
+	}
 	opts := []elastictransport.Option{
 		elastictransport.WithURLs(urls...),
 		elastictransport.WithTransport(rt),

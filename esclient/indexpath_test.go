@@ -32,16 +32,25 @@ func TestSearchEscapesIndexPatterns(t *testing.T) {
 		"../../_security/user/x":  "/..%2F..%2F_security%2Fuser%2Fx/_search",
 		"logs-*,-logs-debug*":     "/logs-%2A%2C-logs-debug%2A/_search",
 	}
-	for index, want := range cases {
-		rec := &pathRecorder{}
-		c, err := New(Config{Addresses: []string{"http://es.test:9200"}, Transport: rec, MaxRetries: -1})
-		require.NoError(t, err)
-		_, err = c.Search(context.Background(), []string{index}, []byte(`{"size":0}`), nil)
-		require.NoError(t, err)
-		req := rec.requests[0]
-		require.Equal(t, want, req.URL.EscapedPath(), index)
-		require.Equal(t, "POST", req.Method)
-		require.Empty(t, req.URL.Fragment, index)
-		require.Equal(t, "true", req.URL.Query().Get("ignore_unavailable"), index)
+	// A URL path prefix (a proxy) goes in front, escaped as in the URL.
+	bases := map[string]string{
+		"http://es.test:9200":             "",
+		"http://es.test:9200/proxy/es":    "/proxy/es",
+		"http://es.test:9200/a%20b%2Fc/":  "/a%20b%2Fc/",
+		"http://es.test:9200/%3Cgw%3E/es": "/%3Cgw%3E/es",
+	}
+	for base, prefix := range bases {
+		for index, want := range cases {
+			rec := &pathRecorder{}
+			c, err := New(Config{Addresses: []string{base}, Transport: rec, MaxRetries: -1})
+			require.NoError(t, err)
+			_, err = c.Search(context.Background(), []string{index}, []byte(`{"size":0}`), nil)
+			require.NoError(t, err)
+			req := rec.requests[0]
+			require.Equal(t, strings.TrimSuffix(prefix, "/")+want, req.URL.EscapedPath(), "base %s, index %q", base, index)
+			require.Equal(t, "POST", req.Method)
+			require.Empty(t, req.URL.Fragment, index)
+			require.Equal(t, "true", req.URL.Query().Get("ignore_unavailable"), index)
+		}
 	}
 }
