@@ -1,6 +1,9 @@
-// Package output holds what every esrule command that prints data shares:
-// the --format flag (table for people, json for programs: one JSON object
-// per line for lists) and the JSON lines encoder.
+// Package output holds what esrule's commands print: the --format flag
+// (table for people, json for programs: one JSON object per line for
+// lists), the JSON lines encoder, and the tables and texts of the commands'
+// data (summaries of run and backfill, alerts, rules and their state, rule
+// explanations, demo scenarios), with everything that comes from source
+// data or rule files escaped for the terminal (Printable).
 package output
 
 import (

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -46,7 +43,7 @@ index and _id, and the new terms (docs/output.md).`,
 				return err
 			}
 			q.Alias = g.alias(o.space)
-			c, err := g.es.client()
+			c, err := g.client()
 			if err != nil {
 				return err
 			}
@@ -88,91 +85,5 @@ func printAlerts(ctx context.Context, t esapi.Transport, q alerts.ListQuery, for
 	if err != nil {
 		return err
 	}
-	if format == output.JSON {
-		return writeAlertRowsJSON(w, l.Alerts)
-	}
-	return writeAlertTable(w, l, q)
-}
-
-func writeAlertRowsJSON(w io.Writer, rows []alerts.Listed) error {
-	lines := output.NewLines(w)
-	for _, r := range rows {
-		if err := lines.Write(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeAlertTable prints the alerts as aligned columns, then how many were shown.
-func writeAlertTable(w io.Writer, l alerts.Listing, q alerts.ListQuery) error {
-	rows, total := l.Alerts, l.Total
-	where := printable(q.Alias)
-	if !q.Since.IsZero() {
-		where += " since " + q.Since.UTC().Format(time.RFC3339)
-	}
-	if len(rows) == 0 {
-		_, err := fmt.Fprintf(w, "no alerts in %s\n", where)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tRULE\tACTOR\tSOURCE IP\tAS\tCOUNTRY\tALERT ID\tREASON")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			shortTime(r.Time), cell(r.Rule, 28), cell(r.Actor, 32), cell(r.SourceIP, 39), cell(asLabel(r.ASNumber, r.ASOrg), 36),
-			cell(r.Country, 20), shortID(r.ID), cell(r.Reason, 60))
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("write alerts table: %w", err)
-	}
-	shown := fmt.Sprintf("%d alerts", len(rows))
-	if total > len(rows) {
-		shown = fmt.Sprintf("the latest %d of %d alerts (--limit)", len(rows), total)
-	}
-	_, err := fmt.Fprintf(w, "%s in %s\n", shown, where)
-	return err
-}
-
-// asLabel is "AS<number> <organisation>", or whichever of them is known.
-func asLabel(number, org string) string {
-	if number == "" {
-		return org
-	}
-	return strings.TrimSpace("AS" + number + " " + org)
-}
-
-// shortID is the first 12 characters of an alert _id, enough to tell alerts
-// apart (use --format json for the full one).
-func shortID(id string) string {
-	if len(id) > 12 && !needsEscape(id[:12]) {
-		return id[:12]
-	}
-	return cell(id, 12)
-}
-
-// shortTime prints an ISO time to the second, in UTC.
-func shortTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return cell(s, 24)
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-// cell makes s fit a table cell: one line, at most n characters, "-" when empty.
-func cell(s string, n int) string {
-	s = printable(strings.Join(strings.Fields(s), " "))
-	if s == "" {
-		return "-"
-	}
-	return ellipsize(s, n)
-}
-
-// ellipsize shortens s to at most n characters, ending with "…" when cut.
-func ellipsize(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
+	return output.Alerts(w, format, l, q)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
@@ -131,8 +129,8 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 	return asInterrupted(backfillRules(ctx, g, o, stdout, now), sig())
 }
 
-// backfillRules backfills every selected rule in turn; it stops at the
-// first interrupted one.
+// backfillRules backfills every selected rule in turn (engine.BackfillRules);
+// it stops at the first interrupted one.
 func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
 	log, err := g.logger()
 	if err != nil {
@@ -169,53 +167,18 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	if err != nil {
 		return err
 	}
-	if !g.dryRun {
-		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
-			return err
-		}
-	} else if err := e.ResolveKibanaVersion(ctx); err != nil {
-		return err
-	}
-	enc := newJSONEncoder(stdout)
-	out := newSummaries(stdout, o.format)
-	failed := 0
-	for _, r := range rules {
-		opts := backfill.Options{
+	lines, out := output.NewLines(stdout), output.NewSummaries(stdout, o.format)
+	return e.BackfillRules(ctx, rules, engine.BackfillOptions{
+		Options: backfill.Options{
 			From: from, To: to, Replay: o.replay, DryRun: g.dryRun, Force: o.force,
 			PageSize: o.pageSize, FetchBatch: o.fetchBatch,
-		}
-		if g.dryRun {
-			alias := g.alias(r.Space)
-			opts.OnAlerts = func(as []alerts.Alert) error { return writeAlerts(enc, alias, as) }
-		}
-		display := backfill.NewEstimateDisplay(newBackfillDisplay(g, o, log, r.RuleID), log, time.Now)
-		opts.Progress = display.Update
-		s, err := e.Backfill(ctx, r, opts)
-		display.Finish()
-		if s.AlreadyDone {
-			log.Info().Str("rule_id", r.RuleID).Time("from", s.From).Time("to", s.To).
-				Msg("backfill range already done (checkpoint); nothing to do, --force re-runs it")
-		}
-		var interrupted *backfill.InterruptedError
-		if errors.As(err, &interrupted) {
-			if werr := out.backfill(backfillSummary{Summary: s, Status: "interrupted", Error: errString(err)}); werr != nil {
-				return werr
-			}
-			return interrupted
-		}
-		if err != nil {
-			failed++
-			log.Error().Err(err).Str("rule_id", r.RuleID).Int("slots_done", s.SlotsDone).
-				Msg("backfill failed; run the same command again to resume")
-		}
-		if err := out.backfill(backfillSummary{Summary: s, Status: status(err), Error: errString(err)}); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d rule backfills failed", failed, len(rules))
-	}
-	return nil
+		},
+		OnAlerts: lines.AlertDocs,
+		Display:  func(ruleID string) backfill.Display { return newBackfillDisplay(g, o, log, ruleID) },
+		Report: func(s backfill.Summary, err error) error {
+			return out.Backfill(output.NewBackfillSummary(s, err))
+		},
+	})
 }
 
 // newBackfillDisplay returns the progress display --progress asks for: a
@@ -241,16 +204,9 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 // longer than --confirm-above, asks for confirmation when stdin is a
 // terminal and --yes is not given.
 func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
-	total := 0
-	for _, r := range rules {
-		p, err := backfill.PlanFor(r, from, to, o.replay)
-		if err != nil {
-			return err
-		}
-		total += p.Slots
-		log.Info().Str("rule_id", p.RuleID).Time("from", p.From).Time("to", p.To).Int("slots", p.Slots).
-			Str("interval", p.Interval.String()).Str("mode", p.Mode).Bool("dry_run", g.dryRun).
-			Msg("backfill plan: " + p.String() + "; an estimate of requests and time follows the first slots")
+	total, err := engine.PlanBackfill(rules, from, to, o.replay, g.dryRun, log)
+	if err != nil {
+		return err
 	}
 	span := to.Sub(from)
 	if o.yes || o.confirmAbove == 0 || span <= o.confirmAbove || !logging.IsTerminal(g.stdin) {

@@ -30,8 +30,4 @@ func TestPlaintextCredentialsRefused(t *testing.T) {
 	code, _, errOut := runCLI(t, "--es-url", "http://192.0.2.1:9200", "setup")
 	require.Equal(t, exitUsage, code, errOut)
 	require.Contains(t, errOut, "http://192.0.2.1:9200 would carry the credentials from ELASTICSEARCH_API_KEY in clear text")
-	o := &esOptions{urls: []string{"http://192.0.2.1:9200"}, allowHTTP: true}
-	cfg, err := o.config()
-	require.NoError(t, err)
-	require.Equal(t, []string{"http://192.0.2.1:9200"}, cfg.Addresses)
 }

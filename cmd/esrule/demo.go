@@ -1,12 +1,8 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,47 +10,38 @@ import (
 
 	"github.com/esrule/esrule/demo"
 	"github.com/esrule/esrule/logging"
-	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
 )
 
 // demoOptions are the generator flags shared by the demo subcommands.
 type demoOptions struct {
-	seed      uint64
-	days      int
-	users     int
-	end       string
-	namespace string
-	filebeat  bool
-	scenarios bool
-	lean      bool
+	demo.Config
+	end string
 }
 
 func (o *demoOptions) addFlags(f *pflag.FlagSet) {
-	f.Uint64Var(&o.seed, "seed", 1, "random seed; the same flags give the same documents")
-	f.IntVar(&o.days, "days", 8, "days of data ending at --end")
-	f.IntVar(&o.users, "users", 200, "background users")
+	f.Uint64Var(&o.Seed, "seed", 1, "random seed; the same flags give the same documents")
+	f.IntVar(&o.Days, "days", 8, "days of data ending at --end")
+	f.IntVar(&o.Users, "users", 200, "background users")
 	f.StringVar(&o.end, "end", "", "end of the data: RFC 3339, a date or date math (default: now, truncated to the minute)")
-	f.StringVar(&o.namespace, "namespace", "default", "data stream namespace: documents go to logs-okta.system-<namespace>")
-	f.BoolVar(&o.filebeat, "filebeat", false, "Filebeat okta module shape in filebeat-8.19.0-YYYY.MM.DD instead of the Agent integration's")
-	f.BoolVar(&o.scenarios, "scenarios", true, "add the attack and edge-case scenarios")
-	f.BoolVar(&o.lean, "lean", false, "smaller documents (no debug context, ip chain, GeoIP copies, user_agent, related) for indexing benchmarks")
+	f.StringVar(&o.Namespace, "namespace", "default", "data stream namespace: documents go to logs-okta.system-<namespace>")
+	f.BoolVar(&o.Filebeat, "filebeat", false, "Filebeat okta module shape in filebeat-8.19.0-YYYY.MM.DD instead of the Agent integration's")
+	f.BoolVar(&o.Scenarios, "scenarios", true, "add the attack and edge-case scenarios")
+	f.BoolVar(&o.Lean, "lean", false, "smaller documents (no debug context, ip chain, GeoIP copies, user_agent, related) for indexing benchmarks")
 }
 
 func (o *demoOptions) generator() (*demo.Generator, error) {
 	now := time.Now().UTC()
-	end := now.Truncate(time.Minute)
+	cfg := o.Config
+	cfg.End = now.Truncate(time.Minute)
 	if o.end != "" {
 		t, err := timeFlag("end", o.end, now)
 		if err != nil {
 			return nil, err
 		}
-		end = t
+		cfg.End = t
 	}
-	g, err := demo.New(demo.Config{
-		Seed: o.seed, End: end, Days: o.days, Users: o.users,
-		Namespace: o.namespace, Filebeat: o.filebeat, Scenarios: o.scenarios, Lean: o.lean,
-	})
+	g, err := demo.New(cfg)
 	return g, asUsage(err)
 }
 
@@ -147,38 +134,21 @@ During the load the target indices have replicas 0 and refresh off; both are res
 			if err != nil {
 				return err
 			}
-			c, err := g.es.client()
+			c, err := g.client()
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			if template {
-				zero := 0
-				if err := mappings.EnsureOktaDemo(ctx, c, &zero); err != nil {
-					return fmt.Errorf("install the Okta demo template: %w", err)
-				}
-			}
-			total, err := gen.Count()
-			if err != nil {
-				return fmt.Errorf("count documents: %w", err)
-			}
-			cfg := demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Total: int64(total), Clock: time.Now, Logger: log}
+			opts := demo.SeedOptions{Template: template, Generators: generators,
+				Load: demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Clock: time.Now, Logger: log}}
 			if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
-				cfg.Report, cfg.ReportEvery = demo.BarReporter(f, cfg.Total), 200*time.Millisecond
+				opts.Reporter = func(total int64) func(demo.LoadProgress) { return demo.BarReporter(f, total) }
+				opts.Load.ReportEvery = 200 * time.Millisecond
 			} else {
-				cfg.Report = demo.LogReporter(log)
+				opts.Load.Report = demo.LogReporter(log)
 			}
-			each := func(yield func(demo.Doc) error) error { return gen.EachParallel(generators, yield) }
-			stats, err := demo.Load(ctx, c, gen.Indices(), each, cfg)
-			log.Info().Str("generator", gen.String()).Strs("indices", gen.Indices()).
-				Int64("created", stats.Created).Int64("duplicates", stats.Duplicates).Int64("retried", stats.Retried).
-				Uint64("bytes", stats.Bytes).Uint64("requests", stats.Requests).Int64("took_ms", stats.Elapsed.Milliseconds()).
-				Float64("docs_per_second", stats.DocsPerSecond()).Msg("loaded demo data")
-			if err != nil {
-				return fmt.Errorf("load demo data: %w", err)
-			}
-			return nil
+			return demo.Seed(ctx, c, gen, opts)
 		},
 	}
 	o.addFlags(cmd.Flags())
@@ -202,46 +172,17 @@ func newDemoScenariosCommand(g *globalOptions) *cobra.Command {
 			if err := output.CheckFormat(format); err != nil {
 				return asUsage(err)
 			}
-			o.scenarios = true
+			o.Scenarios = true
 			gen, err := o.generator()
 			if err != nil {
 				return err
 			}
-			if format == output.Table {
-				return writeScenarioTable(g.stdout, gen.Scenarios())
-			}
-			lines := output.NewLines(g.stdout)
-			for _, s := range gen.Scenarios() {
-				if err := lines.Write(s); err != nil {
-					return err
-				}
-			}
-			return nil
+			return output.Scenarios(g.stdout, format, gen.Scenarios())
 		},
 	}
 	o.addFlags(cmd.Flags())
 	output.AddFormatFlag(cmd.Flags(), &format, output.JSON)
 	return cmd
-}
-
-// writeScenarioTable prints one row per expected alert (one per scenario
-// without alerts).
-func writeScenarioTable(w io.Writer, scenarios []demo.Scenario) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tACTOR\tALERT SLOT\tEVENT TIME\tDESCRIPTION")
-	for _, s := range scenarios {
-		if len(s.ExpectedAlerts) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.ActorID, "no alert", "-", s.Description)
-		}
-		for _, a := range s.ExpectedAlerts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, a.ActorID, a.Slot.Format(time.RFC3339),
-				a.Time.Format(time.RFC3339Nano), s.Description)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("write scenarios table: %w", err)
-	}
-	return nil
 }
 
 func newDemoExpectedCommand(g *globalOptions) *cobra.Command {
@@ -258,18 +199,7 @@ Meant for small data sets: its cost grows with slots times matching documents.`,
 			if err != nil {
 				return err
 			}
-			oracle := &demo.Oracle{}
-			if err := gen.Each(oracle.Add); err != nil {
-				return fmt.Errorf("read generated documents: %w", err)
-			}
-			cfg := gen.Config()
-			enc := json.NewEncoder(g.stdout)
-			for _, a := range oracle.Alerts(cfg.Start(), cfg.End) {
-				if err := enc.Encode(a); err != nil {
-					return fmt.Errorf("write alert: %w", err)
-				}
-			}
-			return nil
+			return demo.WriteExpected(g.stdout, gen)
 		},
 	}
 	o.addFlags(cmd.Flags())

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/esrule/esrule/engine"
 )
 
 // Exit codes (docs/commands.md); a command stopped by SIGINT or SIGTERM
@@ -42,10 +44,11 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "esrule:", err)
 	var ue usageError
 	var ie interruptedError
+	var ce *engine.ConfigError
 	switch {
 	case errors.As(err, &ie):
 		return ie.exitCode()
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitFailed

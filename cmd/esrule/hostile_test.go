@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
-	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/output"
 )
 
 // The hostile-input suite of the command line: nesting and size of every
@@ -72,24 +72,9 @@ func requireNoControl(t *testing.T, out string) {
 		if r == '\n' || r == ' ' {
 			continue
 		}
-		require.False(t, unsafeRune(r), "control character %U in output:\n%q", r, out)
+		require.Equal(t, string(r), output.Printable(string(r)), "control character %U in output:\n%q", r, out)
 	}
 	require.NotContains(t, out, "\xff")
-}
-
-func TestPrintable(t *testing.T) {
-	require.Equal(t, "plain ü text", printable("plain ü text"))
-	require.Equal(t, `evil\x1b]0;pwned\x07\x1b[2J\x1b]8;;http://x\x1b\link\u009b31m\u202etxt.exe\xff`, printable(hostileText))
-	require.Equal(t, `a\x09b\x0ac`, printable("a\tb\nc"))
-}
-
-func TestRulesTableEscapes(t *testing.T) {
-	r := rule.Builtin()
-	r.Name, r.Index, r.NewTermsFields = hostileText, []string{hostileText}, []string{hostileText}
-	var out bytes.Buffer
-	require.NoError(t, writeRulesTable(&out, []*rule.Rule{r}))
-	requireNoControl(t, out.String())
-	require.Contains(t, out.String(), `evil\x1b]0;pwned\x07`)
 }
 
 func TestRulesValidateEscapes(t *testing.T) {

@@ -65,7 +65,7 @@ An invalid query exits with status 2 and the position of the problem.`,
 					return usageError{err}
 				}
 			case index != "":
-				c, err := g.es.client()
+				c, err := g.client()
 				if err != nil {
 					return err
 				}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/esrule/esrule/internal/inputbound"
 	"github.com/esrule/esrule/notify"
 )
 
@@ -27,7 +28,7 @@ func (o *notifyFlags) loadActions() (notify.Config, error) {
 	if o.actionsFile == "" {
 		return notify.Config{}, nil
 	}
-	data, err := readTOMLFile(o.actionsFile)
+	data, err := inputbound.ReadTOMLFile(o.actionsFile)
 	if err != nil {
 		return notify.Config{}, usagef("--actions: %w", err)
 	}

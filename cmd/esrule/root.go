@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,8 +11,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/esrule/esrule/cliconfig"
 	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/esconfig"
+	"github.com/esrule/esrule/internal/inputbound"
 	"github.com/esrule/esrule/logging"
+	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
 )
 
@@ -23,8 +29,11 @@ type globalOptions struct {
 	dryRun     bool
 	logFormat  string
 	logLevel   string
-	es         esOptions
-	targetOptions
+	es         esconfig.Options
+	// target and kibanaVersion say where alerts go and what kibana.version
+	// they carry (--alerts-target, --kibana-version).
+	target        mappings.Target
+	kibanaVersion string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -67,8 +76,13 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 	f.BoolVar(&g.dryRun, "dry-run", false, "write nothing; print would-be alerts as NDJSON on stdout")
 	f.StringVar(&g.logFormat, "log-format", "json", "log format: json or console")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	g.es.addFlags(f)
-	g.addTargetFlags(f)
+	g.es.AddFlags(f)
+	g.es.LookupEnv = os.LookupEnv
+	g.target = mappings.TargetEsrule
+	f.Var(&g.target, "alerts-target",
+		"where alerts are written: esrule (esrule-alerts-<space>, installed by esrule) or kibana (Kibana's .alerts-security.alerts-<space>, created by Kibana)")
+	f.StringVar(&g.kibanaVersion, "kibana-version", "",
+		"kibana.version written in the alerts (default: the version of the Elasticsearch cluster, which a Kibana of the same stack has)")
 
 	root.AddCommand(
 		newServeCommand(g), newRunCommand(g), newBackfillCommand(g), newSetupCommand(g),
@@ -114,9 +128,9 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 // newEngine assembles the engine from cfg and the connection settings, with
 // the process clock: the one place a command gets its engine.
 func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engine.Engine, error) {
-	es, err := g.es.config()
+	es, err := g.es.Config(log)
 	if err != nil {
-		return nil, err
+		return nil, asUsage(err)
 	}
 	cfg.ES, cfg.Clock, cfg.Logger = es, time.Now, log
 	// --alerts-target and --kibana-version (default: the cluster's version).
@@ -125,10 +139,38 @@ func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engin
 	if err != nil {
 		return nil, asUsage(err)
 	}
-	addresses, auth, tlsMode := e.Client().Describe()
-	log.Debug().Strs("addresses", addresses).Bool("cloud_id", es.CloudID != "").
-		Str("auth", auth).Str("tls", tlsMode).Msg("elasticsearch connection")
+	esconfig.LogConnection(log, e.Client(), es)
 	return e, nil
+}
+
+// client builds an Elasticsearch client for commands that need no engine.
+func (g *globalOptions) client() (*esclient.Client, error) {
+	log, err := g.logger()
+	if err != nil {
+		return nil, err
+	}
+	c, err := g.es.Client(log)
+	return c, asUsage(err)
+}
+
+// alias is the alerts write alias of space (--alerts-target).
+func (g *globalOptions) alias(space string) string { return g.target.Alias(space) }
+
+// start is the start of every command that works on rules: it checks
+// --format (when the command has one), builds the logger and loads the
+// rules (loadRules).
+func (g *globalOptions) start(format string) (zerolog.Logger, []*rule.Rule, error) {
+	if format != "" {
+		if err := output.CheckFormat(format); err != nil {
+			return zerolog.Logger{}, nil, asUsage(err)
+		}
+	}
+	log, err := g.logger()
+	if err != nil {
+		return log, nil, err
+	}
+	rules, err := g.loadRules(log)
+	return log, rules, err
 }
 
 // loadRules returns the rules every command works on: the files named by
@@ -145,14 +187,7 @@ func (g *globalOptions) loadRules(log zerolog.Logger) ([]*rule.Rule, error) {
 
 // readRules loads --rules (or the built-in rule) without selecting.
 func (g *globalOptions) readRules(log zerolog.Logger) ([]*rule.Rule, error) {
-	if len(g.rulesPaths) == 0 {
-		r := rule.Builtin()
-		if ps := r.Validate(); len(ps) > 0 {
-			return nil, &rule.ValidationError{Problems: ps}
-		}
-		return []*rule.Rule{r}, nil
-	}
-	res, err := rule.LoadFiles(g.rulesPaths)
+	res, err := rule.LoadOrBuiltin(g.rulesPaths)
 	for _, path := range res.Skipped {
 		log.Debug().Str("file", path).Msg("skipping file that is not a rule file")
 	}
@@ -164,27 +199,37 @@ func (g *globalOptions) readRules(log zerolog.Logger) ([]*rule.Rule, error) {
 
 // selectRules keeps the rules named by --rule, in load order.
 func (g *globalOptions) selectRules(rules []*rule.Rule) ([]*rule.Rule, error) {
-	if len(g.ruleIDs) == 0 {
-		return rules, nil
-	}
-	var selected []*rule.Rule
-	var unknown []string
-	for _, id := range g.ruleIDs {
-		found := false
-		for _, r := range rules {
-			if r.SavedObjectID() == id || r.RuleID == id {
-				found = true
-				if !slices.Contains(selected, r) {
-					selected = append(selected, r)
-				}
-			}
-		}
-		if !found {
-			unknown = append(unknown, id)
-		}
-	}
+	selected, unknown := rule.Select(rules, g.ruleIDs)
 	if len(unknown) > 0 {
 		return nil, usagef("--rule %s: no loaded rule has this id or rule_id", strings.Join(unknown, ", "))
 	}
 	return selected, nil
+}
+
+// applyConfig is called once the flags are parsed and ESRULE_* applied: it
+// fills every flag of the command still unset from the --config file
+// (package cliconfig) and reads its [elasticsearch] table (package
+// esconfig). The config file has the lowest precedence: flags >
+// environment (ESRULE_*, ELASTICSEARCH_*) > config file. Errors are usage
+// errors.
+func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
+	path := g.es.ConfigPath
+	if path == "" {
+		return nil
+	}
+	data, err := inputbound.ReadTOMLFile(path)
+	if err != nil {
+		return usagef("read config file: %w", err)
+	}
+	flags, err := cliconfig.Parse(path, data)
+	if err != nil {
+		return asUsage(err)
+	}
+	checkErr := flags.Check(cmd.Root(), "elasticsearch")
+	file, esErr := esconfig.ReadFile(path)
+	if err := errors.Join(checkErr, esErr); err != nil {
+		return asUsage(err)
+	}
+	g.es.SetFile(file)
+	return asUsage(flags.Apply(cmd.Root(), cmd))
 }

@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/rulecheck"
 	"github.com/esrule/esrule/state"
 )
 
@@ -37,8 +34,8 @@ export NDJSON files, or directories of them), or on the built-in rule when
 
 func newRulesListCommand(g *globalOptions) *cobra.Command {
 	var (
-		so     stateListOptions
-		format string
+		stateFlag          bool
+		stateIndex, format string
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -50,112 +47,52 @@ limit, not yet filled). --format json prints one JSON object per rule (with
 --state, its state document under "state").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := output.CheckFormat(format); err != nil {
-				return asUsage(err)
-			}
-			log, err := g.logger()
+			_, rules, err := g.start(format)
 			if err != nil {
 				return err
 			}
-			rules, err := g.loadRules(log)
-			if err != nil {
-				return err
+			var states []*state.RuleState
+			if stateFlag {
+				if states, err = readStates(cmd.Context(), g, stateIndex, rules); err != nil {
+					return err
+				}
 			}
 			switch {
 			case format == output.JSON:
-				return writeRulesJSON(cmd.Context(), g, so, cmd.OutOrStdout(), rules)
-			case so.state:
-				return writeRulesStateTable(cmd.Context(), g, so, cmd.OutOrStdout(), rules)
+				return output.RuleLines(cmd.OutOrStdout(), rules, states)
+			case stateFlag:
+				return output.RuleStatesTable(cmd.OutOrStdout(), rules, states)
 			}
-			return writeRulesTable(cmd.OutOrStdout(), rules)
+			return output.RulesTable(cmd.OutOrStdout(), rules)
 		},
 	}
-	so.addFlags(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&stateFlag, "state", false, "read each rule's state from Elasticsearch: checkpoint, status, lease and open gap")
+	f.StringVar(&stateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents (with --state)")
 	output.AddFormatFlag(cmd.Flags(), &format, output.Table)
 	return cmd
 }
 
-// listedRule is one line of rules list --format json.
-type listedRule struct {
-	ID                 string   `json:"id"`
-	RuleID             string   `json:"rule_id"`
-	Name               string   `json:"name"`
-	Type               string   `json:"type"`
-	Index              []string `json:"index"`
-	NewTermsFields     []string `json:"new_terms_fields"`
-	HistoryWindowStart string   `json:"history_window_start"`
-	Interval           string   `json:"interval"`
-	From               string   `json:"from"`
-	MaxSignals         int      `json:"max_signals"`
-	Severity           string   `json:"severity"`
-	RiskScore          int      `json:"risk_score"`
-	Space              string   `json:"space"`
-	Enabled            bool     `json:"enabled"`
-	// State is the rule's state document (with --state; null when the
-	// rule never ran).
-	State *state.RuleState `json:"state,omitempty"`
-	// stateRead tells a null State (never run) from no --state.
-	stateRead bool
-}
-
-// MarshalJSON writes "state": null for a rule that never ran when --state
-// was given.
-func (l listedRule) MarshalJSON() ([]byte, error) {
-	type plain listedRule
-	if l.stateRead && l.State == nil {
-		return json.Marshal(struct {
-			plain
-			State *state.RuleState `json:"state"`
-		}{plain: plain(l)})
+// readStates reads the state document of every rule (nil for a rule that
+// never ran).
+func readStates(ctx context.Context, g *globalOptions, index string, rules []*rule.Rule) ([]*state.RuleState, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(plain(l))
-}
-
-// writeRulesJSON prints one line per rule; with --state (so.state), each
-// with its state document read from Elasticsearch.
-func writeRulesJSON(ctx context.Context, g *globalOptions, so stateListOptions, w io.Writer, rules []*rule.Rule) error {
-	var store *state.Store
-	if so.state {
-		c, err := g.es.client()
+	store := state.NewStore(c, index)
+	states := make([]*state.RuleState, len(rules))
+	for i, r := range rules {
+		var st state.RuleState
+		v, err := store.Get(ctx, state.RuleDocID(r.Space, r.SavedObjectID()), &st)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("read the state of rule %s: %w", r.RuleID, err)
 		}
-		store = state.NewStore(c, so.stateIndex)
-	}
-	lines := output.NewLines(w)
-	for _, r := range rules {
-		l := listedRule{
-			ID: r.SavedObjectID(), RuleID: r.RuleID, Name: r.Name, Type: r.Type, Index: r.Index,
-			NewTermsFields: r.NewTermsFields, HistoryWindowStart: r.HistoryWindowStart, Interval: r.Interval,
-			From: r.From, MaxSignals: r.MaxSignals, Severity: r.Severity, RiskScore: r.RiskScore,
-			Space: r.Space, Enabled: r.Enabled, stateRead: store != nil,
-		}
-		if store != nil {
-			var st state.RuleState
-			v, err := store.Get(ctx, state.RuleDocID(r.Space, r.SavedObjectID()), &st)
-			if err != nil {
-				return fmt.Errorf("read the state of rule %s: %w", r.RuleID, err)
-			}
-			if !v.IsZero() {
-				l.State = &st
-			}
-		}
-		if err := lines.Write(l); err != nil {
-			return err
+		if !v.IsZero() {
+			states[i] = &st
 		}
 	}
-	return nil
-}
-
-func writeRulesTable(w io.Writer, rules []*rule.Rule) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tINDICES\tFIELDS\tHISTORY\tINTERVAL")
-	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(r.SavedObjectID()), printable(r.Name), printable(r.Type),
-			printable(strings.Join(r.Index, ",")), printable(strings.Join(r.NewTermsFields, ",")),
-			printable(r.HistoryWindowStart), printable(r.Interval))
-	}
-	return tw.Flush()
+	return states, nil
 }
 
 func newRulesValidateCommand(g *globalOptions) *cobra.Command {
@@ -183,7 +120,7 @@ that cannot be aggregated and timestamp overrides that are not dates.`,
 			var ve *rule.ValidationError
 			if errors.As(err, &ve) {
 				for _, p := range ve.Problems {
-					fmt.Fprintln(out, printable(p.String()))
+					fmt.Fprintln(out, output.Printable(p.String()))
 				}
 				return usagef("%d rule problem(s) found", len(ve.Problems))
 			}
@@ -199,13 +136,13 @@ that cannot be aggregated and timestamp overrides that are not dates.`,
 				source = strings.Join(g.rulesPaths, ", ")
 			}
 			if onCluster {
-				c, err := g.es.client()
+				c, err := g.client()
 				if err != nil {
 					return err
 				}
-				ps, err := checkRules(cmd.Context(), c, selected)
+				ps, err := rulecheck.CheckAll(cmd.Context(), c, selected)
 				for _, p := range ps {
-					fmt.Fprintln(out, printable(p.String()))
+					fmt.Fprintln(out, output.Printable(p.String()))
 				}
 				if err != nil {
 					return err
@@ -253,18 +190,14 @@ warning the executor logs when a field is missing from most of them.
 			if err != nil {
 				return err
 			}
-			log, err := g.logger()
+			_, rules, err := g.start("")
 			if err != nil {
 				return err
 			}
-			rules, err := g.loadRules(log)
-			if err != nil {
-				return err
-			}
+			var c *esclient.Client
 			var fc detect.FieldCapsFunc
 			if typed || onCluster {
-				c, err := g.es.client()
-				if err != nil {
+				if c, err = g.client(); err != nil {
 					return err
 				}
 				fc = c.FieldCaps
@@ -275,14 +208,14 @@ warning the executor logs when a field is missing from most of them.
 				if err != nil {
 					return err
 				}
-				out := explained{Explanation: e}
+				out := detect.Explained{Explanation: e}
 				if onCluster {
-					if out.Coverage, err = measureCoverage(cmd.Context(), g, r, e); err != nil {
+					if out.Coverage, err = detect.MeasureCoverage(cmd.Context(), c, r, e); err != nil {
 						return err
 					}
 				}
 				if format == output.Table {
-					err = writeExplanation(cmd.OutOrStdout(), out)
+					err = output.Explanation(cmd.OutOrStdout(), out)
 				} else {
 					err = lines.Write(out)
 				}
@@ -306,49 +239,4 @@ func parseAt(at string, now time.Time) (time.Time, error) {
 		return now.UTC(), nil
 	}
 	return timeFlag("at", at, now)
-}
-
-// writeExplanation prints an explanation for reading: the windows, then the
-// filter and every phase's request as indented JSON.
-func writeExplanation(w io.Writer, x explained) error {
-	e := x.Explanation
-	var b strings.Builder
-	fmt.Fprintf(&b, "rule %s (%s) %q, interval %s\n", printable(e.RuleID), printable(e.ID), e.Name, printable(e.Interval))
-	fmt.Fprintf(&b, "  slot           %s\n", e.Window.Slot.Format(time.RFC3339))
-	fmt.Fprintf(&b, "  window         %s to %s\n", e.Window.From.Format(time.RFC3339), e.Window.To.Format(time.RFC3339))
-	fmt.Fprintf(&b, "  history from   %s\n", e.Window.HistoryStart.Format(time.RFC3339))
-	fmt.Fprintf(&b, "  indices        %s\n", printable(strings.Join(e.Index, ", ")))
-	fmt.Fprintf(&b, "  new terms of   %s\n", printable(strings.Join(e.Fields, ", ")))
-	fmt.Fprintf(&b, "  query (KQL)    %s\n", printable(e.Query))
-	filter, err := json.MarshalIndent(e.Filter, "  ", "  ")
-	if err != nil {
-		return fmt.Errorf("encode the query filter: %w", err)
-	}
-	fmt.Fprintf(&b, "  filter (typed: %t)\n  %s\n", e.Typed, filter)
-	for _, p := range e.Phases {
-		var body bytes.Buffer
-		if err := json.Indent(&body, p.Body, "  ", "  "); err != nil {
-			body.Reset()
-			body.Write(p.Body)
-		}
-		fmt.Fprintf(&b, "  phase %s on %s\n  %s\n", p.Name, printable(strings.Join(p.Indices, ",")), body.String())
-	}
-	for _, k := range slices.Sorted(maps.Keys(e.Notes)) {
-		fmt.Fprintf(&b, "  note %s: %s\n", printable(k), printable(e.Notes[k]))
-	}
-	if c := x.Coverage; c != nil {
-		fmt.Fprintf(&b, "  coverage       %d matching documents from %s to %s, %d with every field\n",
-			c.Total, c.HistoryStart.Format(time.RFC3339), c.To.Format(time.RFC3339), c.AllFields)
-		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "    %s in %d\n", printable(f.Field), f.Docs)
-		}
-		for _, w := range c.Warnings {
-			fmt.Fprintf(&b, "  warning        %s\n", printable(w))
-		}
-	}
-	b.WriteString("\n")
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write explanation: %w", err)
-	}
-	return nil
 }

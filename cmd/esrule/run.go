@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,12 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/esrule/esrule/alerts"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
-	"github.com/esrule/esrule/notify"
 	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
@@ -81,6 +78,14 @@ func (o *tickOptions) validate(now time.Time) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return timeFlag("start-from", o.startFrom, now)
+}
+
+// schedule is the scheduler's configuration of rules from the flags.
+func (o *tickOptions) schedule(rules []*rule.Rule, startFrom time.Time) schedule.Config {
+	return schedule.Config{
+		Rules: rules, Owner: o.ownerID(), LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup, StartFrom: startFrom,
+		FillOldGaps: o.fillOldGaps, GapFillChunk: o.gapFillChunk, Concurrency: o.concurrency,
+	}
 }
 
 // ownerID is --owner, or hostname-pid-random: unique per process, readable in
@@ -183,11 +188,7 @@ func slotsFor(rules []*rule.Rule, at string, now time.Time) ([]time.Time, error)
 // runSlots executes one slot of every rule: --at, or with --dry-run the
 // latest completed one. It does not touch the checkpoints.
 func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
-	rules, err := g.loadRules(log)
+	log, rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -204,52 +205,26 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	if !g.dryRun {
-		if err := e.Ensure(ctx, engine.Spaces(rules)); err != nil {
-			return err
-		}
-	} else if err := e.ResolveKibanaVersion(ctx); err != nil {
-		return err
-	}
-	warnRuleProblems(ctx, e.Client(), rules, log)
-	enc := newJSONEncoder(stdout)
-	out := newSummaries(stdout, o.format)
-	failed := 0
-	for i, r := range rules {
-		res, err := e.Run(ctx, r, slots[i], detect.RunOptions{DryRun: g.dryRun})
-		if err != nil {
-			failed++
-			log.Error().Err(err).Str("rule_id", r.RuleID).Time("slot", slots[i]).Msg("rule execution failed")
-		}
-		if g.dryRun {
-			if err := writeAlerts(enc, g.alias(r.Space), res.Alerts); err != nil {
-				return err
+	lines, out := output.NewLines(stdout), output.NewSummaries(stdout, o.format)
+	return e.RunSlots(ctx, rules, slots, engine.SlotOptions{
+		DryRun: g.dryRun,
+		Report: func(r *rule.Rule, res detect.Result, err error) error {
+			if g.dryRun {
+				if err := lines.AlertDocs(g.alias(r.Space), res.Alerts); err != nil {
+					return err
+				}
 			}
-		}
-		if err := out.run(detect.Summarize(res, err)); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d rule executions failed", failed, len(rules))
-	}
-	return nil
+			return out.Run(detect.Summarize(res, err))
+		},
+	})
 }
 
 // runTick is `esrule run` without --at: one tick of serve for every selected
-// rule (every slot from the rule's checkpoint to the latest completed slot,
-// catch-up and gap reporting included, under the rule's lease), then one
-// delivery round of the notification actions, so that a CronJob notifies
-// too. It prints one JSON summary line per slot executed one by one and
-// fails (exit 1) if any execution failed. A rule whose lease another
-// replica holds is skipped (logged at Warn, counted); a lease left by a
-// killed run (not renewed while watched) is taken over when it expires.
+// rule, then one delivery round of the notification actions (engine.Tick).
+// It prints one summary per slot executed one by one and fails (exit 1) if
+// any execution failed.
 func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
-	rules, err := g.loadRules(log)
+	log, rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -262,13 +237,13 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 		return err
 	}
 	var mu sync.Mutex
-	out := newSummaries(stdout, o.format)
+	out := output.NewSummaries(stdout, o.format)
 	var writeErr error
 	e, err := g.newEngine(log, engine.Config{
 		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 		Timeout: o.tick.timeout,
 		OnSlot: func(res detect.Result, err error) {
-			if e := out.run(detect.Summarize(res, err)); e != nil {
+			if e := out.Run(detect.Summarize(res, err)); e != nil {
 				mu.Lock()
 				writeErr = cmp.Or(writeErr, e)
 				mu.Unlock()
@@ -278,68 +253,8 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	spaces := engine.Spaces(rules)
-	if err := e.Ensure(ctx, spaces); err != nil {
-		return err
-	}
-	warnRuleProblems(ctx, e.Client(), rules, log)
-	owner := o.tick.ownerID()
-	s, err := e.Scheduler(schedule.Config{
-		Rules: rules, Owner: owner, LeaseTTL: o.tick.leaseTTL, MaxCatchup: o.tick.maxCatchup, StartFrom: startFrom,
-		FillOldGaps: o.tick.fillOldGaps, GapFillChunk: o.tick.gapFillChunk,
-		Concurrency: o.tick.concurrency,
-	})
-	if err != nil {
-		return asUsage(err)
-	}
-	reports, err := s.Tick(ctx)
-	for _, rep := range reports {
-		ev := log.Info().Str("rule_id", rep.RuleID).Int("slots_executed", rep.Executed).Bool("lease_held_elsewhere", rep.LeaseHeld)
-		if rep.Checkpoint != nil {
-			ev = ev.Time("checkpoint", *rep.Checkpoint)
-		}
-		ev.Msg("tick done")
-	}
-	var notifyErr error
-	if derr := e.DeliverOnce(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces); derr != nil {
-		if errors.Is(derr, notify.ErrStateNotRecorded) {
-			// The alerts cannot carry their delivery state: fail loudly (exit 1).
-			log.Error().Err(derr).Msg("notification delivery state not recorded: check the index privilege on the alerts indices")
-			notifyErr = derr
-		} else {
-			log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
-		}
-	}
-	if err != nil {
-		failed := 0
-		for _, rep := range reports {
-			if rep.Err != nil {
-				failed++
-			}
-		}
-		return errors.Join(fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err), notifyErr)
-	}
-	return errors.Join(writeErr, notifyErr)
-}
-
-// newJSONEncoder writes JSON lines without HTML escaping.
-func newJSONEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc
-}
-
-// writeAlerts prints would-be alerts as NDJSON, one search-hit-like object each.
-func writeAlerts(enc *json.Encoder, index string, as []alerts.Alert) error {
-	for _, a := range as {
-		line := struct {
-			Index  string         `json:"_index"`
-			ID     string         `json:"_id"`
-			Source map[string]any `json:"_source"`
-		}{index, a.ID, a.Doc}
-		if err := enc.Encode(line); err != nil {
-			return fmt.Errorf("write alert: %w", err)
-		}
-	}
-	return nil
+	err = e.Tick(ctx, o.tick.schedule(rules, startFrom), actions)
+	mu.Lock()
+	defer mu.Unlock()
+	return errors.Join(writeErr, err)
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -12,12 +10,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/esrule/esrule/endpoints"
 	"github.com/esrule/esrule/engine"
-	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/metrics"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/schedule"
@@ -97,14 +92,10 @@ func parseSchedules(values []string, rules []*rule.Rule) (map[string]cron.Schedu
 }
 
 func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
 	if g.dryRun {
 		return usagef("serve does not support --dry-run; use esrule run --dry-run --at T")
 	}
-	rules, err := g.loadRules(log)
+	log, rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -126,9 +117,6 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	m := metrics.New()
 	b := currentBuild()
 	m.SetBuildInfo(b.Version, b.Revision, b.GoVersion)
-	for _, r := range rules {
-		m.InitRule(r.RuleID)
-	}
 	e, err := g.newEngine(log, engine.Config{
 		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes,
 		Timeout: o.timeout, Metrics: m,
@@ -136,75 +124,11 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	owner := o.ownerID()
-	s, err := e.Scheduler(schedule.Config{
-		Rules: rules, Owner: owner, LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup,
-		StartFrom: startFrom, Delay: o.delay, Schedules: schedules, KeepLease: true, ShutdownGrace: o.shutdownGrace,
-		FillOldGaps: o.fillOldGaps, GapFillChunk: o.gapFillChunk,
-		Concurrency: o.concurrency,
-	})
-	if err != nil {
-		return asUsage(err)
-	}
-
-	ready := endpoints.NewReadiness(e.Client(), len(rules), log, time.Now)
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usagef("--listen %s: %w", o.listen, err)
 	}
-	srv := endpoints.NewServer(endpoints.Mux(ready, m.Handler()))
-	go func() {
-		if err := srv.Serve(endpoints.LimitListener(ln, endpoints.MaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("http server stopped")
-		}
-	}()
-	defer shutdownHTTP(srv, log)
-	log.Info().Str("listen", ln.Addr().String()).Str("owner", owner).Int("rules", len(rules)).Msg("serving")
-
-	spaces := engine.Spaces(rules)
-	if err := installWithRetry(ctx, e, spaces, ready, log); err != nil {
-		return nil // shutdown before the indices could be installed
-	}
-	warnRuleProblems(ctx, e.Client(), rules, log)
-	waitNotify, err := e.StartNotifications(ctx, engine.Notifications{Config: actions, Owner: owner}, spaces)
-	if err != nil {
-		return asUsage(err)
-	}
-	defer waitNotify()
-	return s.Serve(ctx)
-}
-
-// installWithRetry installs missing indices, retrying with backoff while
-// Elasticsearch is unreachable; /readyz says why it is not ready meanwhile.
-// It returns an error only when ctx ends first.
-func installWithRetry(ctx context.Context, e *engine.Engine, spaces []string, ready *endpoints.Readiness, log zerolog.Logger) error {
-	wait := time.Second
-	for {
-		err := e.Ensure(ctx, spaces)
-		ready.SetInstalled(err)
-		if err == nil {
-			return nil
-		}
-		if cause := esclient.Cause(err); cause != nil {
-			log.Warn().Err(cause).Int64("retry_in_ms", wait.Milliseconds()).Msg("Elasticsearch not usable, will retry")
-		} else {
-			log.Warn().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("indices not installed, will retry")
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
-}
-
-func shutdownHTTP(srv *http.Server, log zerolog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		log.Warn().Err(err).Msg("http server shutdown")
-	}
+	sc := o.schedule(rules, startFrom)
+	sc.Delay, sc.Schedules, sc.KeepLease, sc.ShutdownGrace = o.delay, schedules, true, o.shutdownGrace
+	return e.Serve(ctx, engine.ServeOptions{Schedule: sc, Actions: actions, Listener: ln})
 }

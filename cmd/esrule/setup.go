@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -8,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/kibana"
 	"github.com/esrule/esrule/mappings"
-	"github.com/esrule/esrule/notify"
 )
 
 func newSetupCommand(g *globalOptions) *cobra.Command {
@@ -50,7 +51,7 @@ space --space. Kibana accepts the Elasticsearch API key or user esrule connects 
 				}
 				replicasOpt = &replicas
 			}
-			c, err := g.es.client()
+			c, err := g.client()
 			if err != nil {
 				return err
 			}
@@ -63,36 +64,8 @@ space --space. Kibana accepts the Elasticsearch API key or user esrule connects 
 				fmt.Fprintln(out, r)
 			}
 			opts := mappings.Options{Space: space, Replicas: replicasOpt, StateIndex: stateIndex, DryRun: g.dryRun, Target: g.target}
-			report, err := mappings.Install(cmd.Context(), c, opts)
-			for _, r := range report {
-				show(r)
-			}
-			if err != nil {
-				return fmt.Errorf("set up Elasticsearch: %w", err)
-			}
-			if g.target == mappings.TargetKibana && !g.dryRun {
-				// Delivery state of notifications (esrule.notify) must be mapped
-				// in Kibana's alerts indices too; serve adds it as well.
-				alias := g.alias(space)
-				if err := notify.EnsureMapping(cmd.Context(), c, []string{alias}); err != nil {
-					return fmt.Errorf("set up Elasticsearch: %w", err)
-				}
-				missing, err := notify.IndicesWithoutMapping(cmd.Context(), c, alias)
-				if err != nil {
-					return fmt.Errorf("set up Elasticsearch: %w", err)
-				}
-				if len(missing) > 0 {
-					return fmt.Errorf("set up Elasticsearch: the esrule.notify mapping could not be added to %v behind %s: "+
-						"the credentials need the index privilege indices:admin/mapping/put (deploy/roles/esrule-setup-kibana.json)", missing, alias)
-				}
-				show(mappings.Result{Kind: "mapping", Name: alias + " (esrule.notify)", Change: mappings.Change("present")})
-			}
-			if demoTemplates {
-				r, err := mappings.InstallOktaDemo(cmd.Context(), c, replicasOpt, g.dryRun)
-				if err != nil {
-					return fmt.Errorf("install the Okta demo template: %w", err)
-				}
-				show(r)
+			if err := engine.Setup(cmd.Context(), c, engine.SetupOptions{Options: opts, DemoTemplates: demoTemplates}, show); err != nil {
+				return err
 			}
 			if kibanaURL != "" {
 				return importSavedObjects(cmd.Context(), g, kibanaURL, space, kibanaWait, out)
@@ -113,9 +86,10 @@ space --space. Kibana accepts the Elasticsearch API key or user esrule connects 
 // importSavedObjects imports esrule's saved objects into the Kibana at
 // kibanaURL, space space, waiting up to wait for a starting Kibana.
 func importSavedObjects(ctx context.Context, g *globalOptions, kibanaURL, space string, wait time.Duration, out io.Writer) error {
-	kc, err := g.es.kibanaClient(kibanaURL)
-	if err != nil {
-		return err
+	es, settingsErr := g.es.Settings()
+	kc, err := kibana.NewClient(kibanaURL, es)
+	if err := cmp.Or(err, settingsErr); err != nil {
+		return asUsage(err)
 	}
 	objects := kibana.SavedObjects()
 	if g.dryRun {

@@ -285,3 +285,17 @@ func (s *depthScanner) skipString() {
 		s.i++
 	}
 }
+
+// ReadTOMLFile reads the config or actions file at path: at most
+// MaxConfigFileSize bytes, within DefaultTOMLLimits, so that no content can
+// make the TOML decoder exhaust memory.
+func ReadTOMLFile(path string) ([]byte, error) {
+	data, err := ReadFile(path, MaxConfigFileSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckTOML(data, DefaultTOMLLimits); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}

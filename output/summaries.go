@@ -1,37 +1,51 @@
-package main
+package output
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/output"
 )
 
-// backfillSummary is backfill's summary line: the backfill's counters with
+// BackfillSummary is backfill's summary line: the backfill's counters with
 // run's status and error keys (docs/output.md).
-type backfillSummary struct {
+type BackfillSummary struct {
 	backfill.Summary
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 }
 
-// summaries prints run's and backfill's summaries on stdout, as JSON lines
-// or as table rows (a header before the first). Safe for concurrent use.
-type summaries struct {
+// NewBackfillSummary is the summary of a backfill that ended with err:
+// status "succeeded", "interrupted" (a backfill.InterruptedError) or
+// "failed".
+func NewBackfillSummary(s backfill.Summary, err error) BackfillSummary {
+	var interrupted *backfill.InterruptedError
+	switch {
+	case err == nil:
+		return BackfillSummary{Summary: s, Status: "succeeded"}
+	case errors.As(err, &interrupted):
+		return BackfillSummary{Summary: s, Status: "interrupted", Error: err.Error()}
+	}
+	return BackfillSummary{Summary: s, Status: "failed", Error: err.Error()}
+}
+
+// Summaries prints run's and backfill's summaries, as JSON lines or as table
+// rows (a header before the first). Safe for concurrent use.
+type Summaries struct {
 	mu     sync.Mutex
 	format string
 	w      io.Writer
-	lines  *output.Lines
+	lines  *Lines
 	header bool
 }
 
-func newSummaries(w io.Writer, format string) *summaries {
-	return &summaries{w: w, format: format, lines: output.NewLines(w)}
+// NewSummaries prints summaries on w in format (Table or JSON).
+func NewSummaries(w io.Writer, format string) *Summaries {
+	return &Summaries{w: w, format: format, lines: NewLines(w)}
 }
 
 const (
@@ -39,18 +53,18 @@ const (
 	backfillRowFormat = "%-36s  %-20s  %-20s  %-6s  %11s  %6s  %10s  %8s  %8s  %-9s  %s\n"
 )
 
-// run prints the summary of one executed slot.
-func (p *summaries) run(s detect.Summary) error {
+// Run prints the summary of one executed slot.
+func (p *Summaries) Run(s detect.Summary) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.format == output.JSON {
+	if p.format == JSON {
 		return p.lines.Write(s)
 	}
 	if !p.header {
 		p.header = true
 		fmt.Fprintf(p.w, runRowFormat, "RULE ID", "SLOT", "STATUS", "NEW TERMS", "ALERTS", "DUPLICATES", "TOOK", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, runRowFormat, printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
+	_, err := fmt.Fprintf(p.w, runRowFormat, Printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
 		itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), millis(s.TookMs), oneLine(s.Error))
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -58,18 +72,18 @@ func (p *summaries) run(s detect.Summary) error {
 	return nil
 }
 
-// backfill prints the summary of one rule's backfill.
-func (p *summaries) backfill(s backfillSummary) error {
+// Backfill prints the summary of one rule's backfill.
+func (p *Summaries) Backfill(s BackfillSummary) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.format == output.JSON {
+	if p.format == JSON {
 		return p.lines.Write(s)
 	}
 	if !p.header {
 		p.header = true
 		fmt.Fprintf(p.w, backfillRowFormat, "RULE ID", "FROM", "TO", "MODE", "SLOTS DONE", "ALERTS", "DUPLICATES", "REPLAYED", "TOOK", "STATUS", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, backfillRowFormat, printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
+	_, err := fmt.Fprintf(p.w, backfillRowFormat, Printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
 		fmt.Sprintf("%d/%d", s.SlotsDone, s.Slots), itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), itoa(s.ReplayedSlots),
 		millis(s.TookMS), s.Status, oneLine(s.Error))
 	if err != nil {
@@ -87,27 +101,4 @@ func millis(ms int64) string {
 		d = d.Round(100 * time.Millisecond)
 	}
 	return d.String()
-}
-
-// oneLine keeps an error message on its row, "-" when empty, with no
-// control characters (printable).
-func oneLine(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return printable(strings.Join(strings.Fields(s), " "))
-}
-
-func status(err error) string {
-	if err != nil {
-		return "failed"
-	}
-	return "succeeded"
-}
-
-func errString(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return ""
 }

@@ -1,8 +1,7 @@
-package main
+package esconfig
 
 import (
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -11,9 +10,9 @@ import (
 // containers read (a URL, comma-separated URLs, or a YAML/JSON list such as
 // ["https://a:9200","https://b:9200"]). Both set with different URLs is an
 // error rather than a silent choice.
-func envAddresses() (value, error) {
-	url := strings.TrimSpace(os.Getenv("ELASTICSEARCH_URL"))
-	hosts := strings.TrimSpace(os.Getenv("ELASTICSEARCH_HOSTS"))
+func (o *Options) envAddresses() (value, error) {
+	url := strings.TrimSpace(o.getenv("ELASTICSEARCH_URL"))
+	hosts := strings.TrimSpace(o.getenv("ELASTICSEARCH_HOSTS"))
 	if hosts == "" {
 		return value{url, origin{1, "ELASTICSEARCH_URL"}}, nil
 	}
