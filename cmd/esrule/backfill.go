@@ -15,6 +15,7 @@ import (
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/interrupt"
 	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
@@ -124,9 +125,9 @@ func (o backfillOptions) check() error {
 }
 
 func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
-	ctx, sig, stop := signalContext(ctx)
+	ctx, sig, stop := interrupt.Context(ctx)
 	defer stop()
-	return asInterrupted(backfillRules(ctx, g, o, stdout, now), sig())
+	return interrupt.Mark(backfillRules(ctx, g, o, stdout, now), sig())
 }
 
 // backfillRules backfills every selected rule in turn (engine.BackfillRules);

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"os"
 	"strings"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/cliconfig"
 	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/output"
 )
@@ -55,7 +57,7 @@ func registerCompletions(root *cobra.Command, g *globalOptions) {
 // the rule's name as its description, followed by suffix.
 func (g *globalOptions) completeRuleIDs(suffix string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		_ = applyEnv(cmd.Flags())
+		_ = cliconfig.ApplyEnv(cmd.Flags(), os.LookupEnv)
 		_ = g.applyConfig(cmd)
 		rules, err := g.readRules(zerolog.Nop())
 		if err != nil {

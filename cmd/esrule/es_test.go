@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/cliconfig"
 	"github.com/esrule/esrule/internal/estest"
 )
 
@@ -159,7 +160,7 @@ func TestConfigFile(t *testing.T) {
 		t.Setenv("ESRULE_LOG_FORMAT", "json")
 		root, g := newRootCommand(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
 		require.NoError(t, root.ParseFlags([]string{"--config", cfg, "--rule", "c"}))
-		require.NoError(t, applyEnv(root.Flags()))
+		require.NoError(t, cliconfig.ApplyEnv(root.Flags(), os.LookupEnv))
 		require.NoError(t, g.applyConfig(root))
 		require.Equal(t, "debug", g.logLevel, "from the file")
 		require.Equal(t, "json", g.logFormat, "ESRULE_LOG_FORMAT beats the file")

@@ -7,10 +7,11 @@ import (
 	"io"
 
 	"github.com/esrule/esrule/engine"
+	"github.com/esrule/esrule/interrupt"
 )
 
 // Exit codes (docs/commands.md); a command stopped by SIGINT or SIGTERM
-// exits 128 plus the signal's number (interruptedError).
+// exits 128 plus the signal's number (interrupt.Error).
 const (
 	exitOK     = 0
 	exitFailed = 1
@@ -43,11 +44,11 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "esrule:", err)
 	var ue usageError
-	var ie interruptedError
+	var ie interrupt.Error
 	var ce *engine.ConfigError
 	switch {
 	case errors.As(err, &ie):
-		return ie.exitCode()
+		return ie.ExitCode()
 	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
 	case errors.Is(err, context.Canceled):

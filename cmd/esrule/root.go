@@ -9,7 +9,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/esrule/esrule/cliconfig"
 	"github.com/esrule/esrule/engine"
@@ -56,8 +55,8 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			g.started = true
-			if err := applyEnv(cmd.Flags()); err != nil {
-				return err
+			if err := cliconfig.ApplyEnv(cmd.Flags(), os.LookupEnv); err != nil {
+				return asUsage(err)
 			}
 			if err := g.applyConfig(cmd); err != nil {
 				return err
@@ -91,26 +90,6 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 	)
 	registerCompletions(root, g)
 	return root, g
-}
-
-// applyEnv fills every flag not set on the command line from ESRULE_<NAME>
-// (dashes become underscores). Flags take precedence over the environment.
-func applyEnv(fs *pflag.FlagSet) error {
-	var err error
-	fs.VisitAll(func(fl *pflag.Flag) {
-		if fl.Changed || err != nil {
-			return
-		}
-		name := "ESRULE_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			return
-		}
-		if e := fs.Set(fl.Name, v); e != nil {
-			err = usagef("environment %s: %v", name, e)
-		}
-	})
-	return err
 }
 
 // logOptions are --log-format and --log-level, with colour when stderr is

@@ -18,6 +18,7 @@ import (
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
+	"github.com/esrule/esrule/interrupt"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
@@ -143,12 +144,12 @@ SIGTERM (checkpoints already recorded stay; the next run continues from them).`,
 			if err := output.CheckFormat(o.format); err != nil {
 				return asUsage(err)
 			}
-			ctx, sig, stop := signalContext(cmd.Context())
+			ctx, sig, stop := interrupt.Context(cmd.Context())
 			defer stop()
 			if o.at == "" && !g.dryRun {
-				return asInterrupted(runTick(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
+				return interrupt.Mark(runTick(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
 			}
-			return asInterrupted(runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
+			return interrupt.Mark(runSlots(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
 		},
 	}
 	f := cmd.Flags()

@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
+	"github.com/esrule/esrule/buildinfo"
 	"github.com/esrule/esrule/output"
 )
 
@@ -18,37 +17,8 @@ var (
 	revision = ""
 )
 
-// buildInfo describes this binary (esrule version, metric esrule_build_info).
-type buildInfo struct {
-	Version   string `json:"version"`
-	Revision  string `json:"revision"`
-	Modified  bool   `json:"modified,omitempty"`
-	GoVersion string `json:"goversion"`
-	OS        string `json:"os"`
-	Arch      string `json:"arch"`
-}
-
-// currentBuild returns the build information of this binary: the ldflags
-// values, else the VCS stamp Go records, else "unknown".
-func currentBuild() buildInfo {
-	b := buildInfo{Version: version, Revision: revision, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				if b.Revision == "" {
-					b.Revision = s.Value
-				}
-			case "vcs.modified":
-				b.Modified = s.Value == "true"
-			}
-		}
-	}
-	if b.Revision == "" {
-		b.Revision = "unknown"
-	}
-	return b
-}
+// currentBuild returns the build information of this binary.
+func currentBuild() buildinfo.Info { return buildinfo.Read(version, revision) }
 
 func newVersionCommand() *cobra.Command {
 	var format string

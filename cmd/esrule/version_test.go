@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/esrule/esrule/buildinfo"
 )
 
 func TestVersionJSON(t *testing.T) {
@@ -14,7 +16,7 @@ func TestVersionJSON(t *testing.T) {
 	cmd.SetOut(&out)
 	cmd.SetArgs([]string{"--format", "json"})
 	require.NoError(t, cmd.Execute())
-	var b buildInfo
+	var b buildinfo.Info
 	require.NoError(t, json.Unmarshal(out.Bytes(), &b))
 	require.Equal(t, version, b.Version)
 	require.NotEmpty(t, b.Revision)
