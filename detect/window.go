@@ -76,3 +76,22 @@ func (w Window) Recent() esquery.TimeRange { return esquery.TimeRange{From: w.Fr
 
 // History is the history window [HistoryStart, To].
 func (w Window) History() esquery.TimeRange { return esquery.TimeRange{From: w.HistoryStart, To: w.To} }
+
+// SlotsFor returns the slot of each rule: at, which must be aligned to the
+// rule's interval, or, when at is zero, the latest completed slot at now.
+func SlotsFor(rules []*rule.Rule, at, now time.Time) ([]time.Time, error) {
+	slots := make([]time.Time, len(rules))
+	for i, r := range rules {
+		var err error
+		if at.IsZero() {
+			slots[i], err = SlotAt(r, now)
+		} else {
+			err = CheckSlot(r, at)
+			slots[i] = at.UTC()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return slots, nil
+}

@@ -1,6 +1,7 @@
 package kibana
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -51,4 +52,22 @@ func NewClient(rawURL string, es esclient.Config) (*Client, error) {
 		c.AuthSource = fmt.Sprintf("user %q with the password from %s", es.Username, es.PasswordSource)
 	}
 	return c, nil
+}
+
+// ImportAll imports esrule's saved objects (SavedObjects) into space,
+// waiting up to wait for a starting Kibana, and returns a line saying what
+// was imported (with dryRun, nothing is sent and the line says what would
+// be).
+func (c *Client) ImportAll(ctx context.Context, space string, wait time.Duration, dryRun bool) (string, error) {
+	if dryRun {
+		return fmt.Sprintf("saved objects %s%s: would be imported (dry run)", c.URL, ImportPath(space)), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	res, err := c.Import(ctx, space, SavedObjects())
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("saved objects %s (space %s): %d imported (data view %s, saved search %s, dashboard esrule-alerts-dashboard)",
+		c.URL, space, res.SuccessCount, DataViewID, SavedSearchID), nil
 }

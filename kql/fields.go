@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -189,4 +190,22 @@ func (t *translator) index(name string) (int, bool) {
 	}
 	i, ok := t.byName[name]
 	return i, ok
+}
+
+// ReadFieldSpecs reads a JSON array of field descriptions (FieldSpec, as
+// Kibana's data view holds them) from the file at path; an empty array is
+// typed mode with no known field.
+func ReadFieldSpecs(path string) ([]FieldSpec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read field specs: %w", err)
+	}
+	var fields []FieldSpec
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("parse field specs %s: %w", path, err)
+	}
+	if fields == nil {
+		fields = []FieldSpec{}
+	}
+	return fields, nil
 }

@@ -25,18 +25,13 @@ import (
 
 // backfillOptions are the flags of `esrule backfill`.
 type backfillOptions struct {
-	from, to         string
-	replay, force    bool
-	stateIndex       string
-	pageSize         int
-	fetchBatch       int
-	maxResponseBytes int64
-	progress         string
-	format           string
-	logEvery         time.Duration
-	notify           bool
-	yes              bool
-	confirmAbove     time.Duration
+	// Options holds --replay, --force, --page-size and --fetch-batch.
+	backfill.Options
+	// engine holds --state-index, --max-response-bytes and --notify.
+	engine                     engine.Config
+	from, to, progress, format string
+	logEvery, confirmAbove     time.Duration
+	yes                        bool
 }
 
 func newBackfillCommand(g *globalOptions) *cobra.Command {
@@ -79,13 +74,13 @@ and how many slots are done and checkpointed; the same command resumes there.`,
 	f.StringVar(&o.to, "to", "now", "end of the range, inclusive (same forms); a future time is clamped to now")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation of a range longer than --confirm-above")
 	f.DurationVar(&o.confirmAbove, "confirm-above", 30*24*time.Hour, "ask for confirmation (stdin a terminal, no --yes) when the range is longer; 0 never asks")
-	f.BoolVar(&o.replay, "replay", false, "execute every slot with the normal executor (slow reference mode)")
-	f.BoolVar(&o.force, "force", false, "re-run a range its checkpoint says is done")
-	f.BoolVar(&o.notify, "notify", false, "have the notification actions (serve --actions) send the alerts this backfill creates; off by default, so a long backfill does not flood a channel")
-	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the checkpoint documents")
-	f.IntVar(&o.pageSize, "page-size", backfill.DefaultScanPageSize, "composite page size of the scan (halved when a page is too large)")
-	f.IntVar(&o.fetchBatch, "fetch-batch", backfill.DefaultFetchBatch, "first occurrences per document fetch and alert write")
-	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
+	f.BoolVar(&o.Replay, "replay", false, "execute every slot with the normal executor (slow reference mode)")
+	f.BoolVar(&o.Force, "force", false, "re-run a range its checkpoint says is done")
+	f.BoolVar(&o.engine.RequestDelivery, "notify", false, "have the notification actions (serve --actions) send the alerts this backfill creates; off by default, so a long backfill does not flood a channel")
+	f.StringVar(&o.engine.StateIndex, "state-index", mappings.StateIndex, "index of the checkpoint documents")
+	f.IntVar(&o.PageSize, "page-size", backfill.DefaultScanPageSize, "composite page size of the scan (halved when a page is too large)")
+	f.IntVar(&o.FetchBatch, "fetch-batch", backfill.DefaultFetchBatch, "first occurrences per document fetch and alert write")
+	f.Int64Var(&o.engine.MaxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
 	output.AddFormatFlag(f, &o.format, output.JSON)
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (bar on a terminal, else log), bar, log or none")
@@ -105,12 +100,12 @@ func timeFlag(flag, s string, now time.Time) (time.Time, error) {
 
 func (o backfillOptions) check() error {
 	switch {
-	case o.pageSize <= 0:
-		return usagef("--page-size %d: want a positive size", o.pageSize)
-	case o.fetchBatch <= 0:
-		return usagef("--fetch-batch %d: want a positive size", o.fetchBatch)
-	case o.maxResponseBytes <= 0:
-		return usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
+	case o.PageSize <= 0:
+		return usagef("--page-size %d: want a positive size", o.PageSize)
+	case o.FetchBatch <= 0:
+		return usagef("--fetch-batch %d: want a positive size", o.FetchBatch)
+	case o.engine.MaxResponseBytes <= 0:
+		return usagef("--max-response-bytes %d: want a positive size", o.engine.MaxResponseBytes)
 	case o.confirmAbove < 0:
 		return usagef("--confirm-above %s: want 0 (never ask) or a positive duration", o.confirmAbove)
 	}
@@ -162,18 +157,15 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	if err := planBackfill(ctx, g, o, log, rules, from, to); err != nil {
 		return err
 	}
-	e, err := g.newEngine(log, engine.Config{
-		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes, RequestDelivery: o.notify,
-	})
+	e, err := g.newEngine(log, o.engine)
 	if err != nil {
 		return err
 	}
 	lines, out := output.NewLines(stdout), output.NewSummaries(stdout, o.format)
+	opts := o.Options
+	opts.From, opts.To, opts.DryRun = from, to, g.dryRun
 	return e.BackfillRules(ctx, rules, engine.BackfillOptions{
-		Options: backfill.Options{
-			From: from, To: to, Replay: o.replay, DryRun: g.dryRun, Force: o.force,
-			PageSize: o.pageSize, FetchBatch: o.fetchBatch,
-		},
+		Options:  opts,
 		OnAlerts: lines.AlertDocs,
 		Display:  func(ruleID string) backfill.Display { return newBackfillDisplay(g, o, log, ruleID) },
 		Report: func(s backfill.Summary, err error) error {
@@ -205,7 +197,7 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 // longer than --confirm-above, asks for confirmation when stdin is a
 // terminal and --yes is not given.
 func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
-	total, err := engine.PlanBackfill(rules, from, to, o.replay, g.dryRun, log)
+	total, err := engine.PlanBackfill(rules, from, to, o.Replay, g.dryRun, log)
 	if err != nil {
 		return err
 	}

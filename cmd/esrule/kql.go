@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,7 +60,7 @@ An invalid query exits with status 2 and the position of the problem.`,
 			var fields []kql.FieldSpec
 			switch {
 			case fieldsFile != "":
-				if fields, err = readFieldSpecs(fieldsFile); err != nil {
+				if fields, err = kql.ReadFieldSpecs(fieldsFile); err != nil {
 					return usageError{err}
 				}
 			case index != "":
@@ -101,19 +100,4 @@ func kqlUsageError(err error) error {
 		return usagef("invalid KQL: %w\n%s", err, se.Pointer())
 	}
 	return usagef("invalid KQL for these fields: %w", err)
-}
-
-func readFieldSpecs(path string) ([]kql.FieldSpec, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read field specs: %w", err)
-	}
-	var fields []kql.FieldSpec
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return nil, fmt.Errorf("parse field specs %s: %w", path, err)
-	}
-	if fields == nil {
-		fields = []kql.FieldSpec{}
-	}
-	return fields, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/cliconfig"
+	"github.com/esrule/esrule/completion"
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esconfig"
@@ -88,7 +89,11 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 		newRulesCommand(g), newKQLCommand(g), newAlertsCommand(g), newDemoCommand(g),
 		newNotifyCommand(g), newVersionCommand(),
 	)
-	registerCompletions(root, g)
+	completion.Register(root, func(cmd *cobra.Command) ([]*rule.Rule, error) {
+		_ = cliconfig.ApplyEnv(cmd.Flags(), os.LookupEnv)
+		_ = g.applyConfig(cmd)
+		return g.readRules(zerolog.Nop())
+	})
 	return root, g
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,7 +52,11 @@ limit, not yet filled). --format json prints one JSON object per rule (with
 			}
 			var states []*state.RuleState
 			if stateFlag {
-				if states, err = readStates(cmd.Context(), g, stateIndex, rules); err != nil {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if states, err = state.ReadRuleStates(cmd.Context(), state.NewStore(c, stateIndex), rules); err != nil {
 					return err
 				}
 			}
@@ -71,28 +74,6 @@ limit, not yet filled). --format json prints one JSON object per rule (with
 	f.StringVar(&stateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents (with --state)")
 	output.AddFormatFlag(cmd.Flags(), &format, output.Table)
 	return cmd
-}
-
-// readStates reads the state document of every rule (nil for a rule that
-// never ran).
-func readStates(ctx context.Context, g *globalOptions, index string, rules []*rule.Rule) ([]*state.RuleState, error) {
-	c, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	store := state.NewStore(c, index)
-	states := make([]*state.RuleState, len(rules))
-	for i, r := range rules {
-		var st state.RuleState
-		v, err := store.Get(ctx, state.RuleDocID(r.Space, r.SavedObjectID()), &st)
-		if err != nil {
-			return nil, fmt.Errorf("read the state of rule %s: %w", r.RuleID, err)
-		}
-		if !v.IsZero() {
-			states[i] = &st
-		}
-	}
-	return states, nil
 }
 
 func newRulesValidateCommand(g *globalOptions) *cobra.Command {

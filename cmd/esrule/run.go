@@ -170,18 +170,9 @@ func slotsFor(rules []*rule.Rule, at string, now time.Time) ([]time.Time, error)
 			return nil, err
 		}
 	}
-	slots := make([]time.Time, len(rules))
-	for i, r := range rules {
-		var err error
-		if at == "" {
-			slots[i], err = detect.SlotAt(r, now)
-		} else {
-			err = detect.CheckSlot(r, t)
-			slots[i] = t.UTC()
-		}
-		if err != nil {
-			return nil, usagef("--at: %w", err)
-		}
+	slots, err := detect.SlotsFor(rules, t, now)
+	if err != nil {
+		return nil, usagef("--at: %w", err)
 	}
 	return slots, nil
 }

@@ -91,18 +91,10 @@ func importSavedObjects(ctx context.Context, g *globalOptions, kibanaURL, space 
 	if err := cmp.Or(err, settingsErr); err != nil {
 		return asUsage(err)
 	}
-	objects := kibana.SavedObjects()
-	if g.dryRun {
-		fmt.Fprintf(out, "saved objects %s%s: would be imported (dry run)\n", kc.URL, kibana.ImportPath(space))
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	res, err := kc.Import(ctx, space, objects)
+	line, err := kc.ImportAll(ctx, space, wait, g.dryRun)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "saved objects %s (space %s): %d imported (data view %s, saved search %s, dashboard esrule-alerts-dashboard)\n",
-		kc.URL, space, res.SuccessCount, kibana.DataViewID, kibana.SavedSearchID)
-	return nil
+	_, err = fmt.Fprintln(out, line)
+	return err
 }

@@ -1,28 +1,29 @@
-package main
-
-import (
-	"os"
-	"strings"
-
-	"github.com/rs/zerolog"
-	"github.com/spf13/cobra"
-
-	"github.com/esrule/esrule/cliconfig"
-	"github.com/esrule/esrule/logging"
-	"github.com/esrule/esrule/output"
-)
-
-// registerCompletions makes the shell completion (esrule completion bash|
-// zsh|fish|powershell) complete flag values: --format, --log-format,
+// Package completion makes esrule's shell completion (esrule completion
+// bash|zsh|fish|powershell) complete flag values: --format, --log-format,
 // --log-level, --progress, time flags with examples, and --rule and
 // --schedule with the ids of the loaded rules (names as descriptions).
-func registerCompletions(root *cobra.Command, g *globalOptions) {
+package completion
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/esrule/esrule/logging"
+	"github.com/esrule/esrule/output"
+	"github.com/esrule/esrule/rule"
+)
+
+// Register registers the completion of flag values on the command tree of
+// root; rules returns the rules loaded by the command being completed (from
+// --rules on the command line, ESRULE_RULES or the config file).
+func Register(root *cobra.Command, rules func(cmd *cobra.Command) ([]*rule.Rule, error)) {
 	fixed := func(values ...string) cobra.CompletionFunc {
 		return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 	}
 	_ = root.RegisterFlagCompletionFunc("log-format", fixed(logging.Formats()...))
 	_ = root.RegisterFlagCompletionFunc("log-level", fixed(logging.Levels()...))
-	_ = root.RegisterFlagCompletionFunc("rule", g.completeRuleIDs(""))
+	_ = root.RegisterFlagCompletionFunc("rule", ruleIDs(rules, ""))
 	times := fixed("now", "now-1h", "now-1d/d", "now-7d/d", "now-30d/d")
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -39,7 +40,7 @@ func registerCompletions(root *cobra.Command, g *globalOptions) {
 				_ = sub.RegisterFlagCompletionFunc("progress", fixed("auto", "bar", "log", "none"))
 			}
 			if f.Lookup("schedule") != nil {
-				_ = sub.RegisterFlagCompletionFunc("schedule", g.completeRuleIDs("="))
+				_ = sub.RegisterFlagCompletionFunc("schedule", ruleIDs(rules, "="))
 			}
 			for _, name := range []string{"at", "from", "to", "since", "start-from"} {
 				if f.Lookup(name) != nil {
@@ -52,14 +53,11 @@ func registerCompletions(root *cobra.Command, g *globalOptions) {
 	walk(root)
 }
 
-// completeRuleIDs completes the rule_id and id of every loaded rule (from
-// --rules on the command line, ESRULE_RULES or the config file), each with
-// the rule's name as its description, followed by suffix.
-func (g *globalOptions) completeRuleIDs(suffix string) cobra.CompletionFunc {
+// ruleIDs completes the rule_id and id of every loaded rule, each with the
+// rule's name as its description, followed by suffix.
+func ruleIDs(loaded func(cmd *cobra.Command) ([]*rule.Rule, error), suffix string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		_ = cliconfig.ApplyEnv(cmd.Flags(), os.LookupEnv)
-		_ = g.applyConfig(cmd)
-		rules, err := g.readRules(zerolog.Nop())
+		rules, err := loaded(cmd)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 		}
