@@ -38,3 +38,26 @@ func MeasureCoverage(ctx context.Context, s Searcher, r *rule.Rule, e Explanatio
 	}
 	return &MeasuredCoverage{Coverage: cov, HistoryStart: w.HistoryStart, To: w.To, Warnings: warnings}, nil
 }
+
+// ExplainRules explains every rule at the slot at or before at (Explain,
+// typed when fc is set) and, when s is set, measures the coverage of the
+// explained window on the cluster s searches (MeasureCoverage); emit
+// receives each rule's explanation in turn.
+func ExplainRules(ctx context.Context, fc FieldCapsFunc, s Searcher, rules []*rule.Rule, at time.Time, emit func(Explained) error) error {
+	for _, r := range rules {
+		e, err := Explain(ctx, fc, r, at)
+		if err != nil {
+			return err
+		}
+		x := Explained{Explanation: e}
+		if s != nil {
+			if x.Coverage, err = MeasureCoverage(ctx, s, r, e); err != nil {
+				return err
+			}
+		}
+		if err := emit(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}

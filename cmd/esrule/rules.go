@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/detect"
-	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
 	"github.com/esrule/esrule/rule"
@@ -175,36 +174,26 @@ warning the executor logs when a field is missing from most of them.
 			if err != nil {
 				return err
 			}
-			var c *esclient.Client
 			var fc detect.FieldCapsFunc
+			var coverage detect.Searcher
 			if typed || onCluster {
-				if c, err = g.client(); err != nil {
+				c, err := g.client()
+				if err != nil {
 					return err
 				}
 				fc = c.FieldCaps
-			}
-			lines := output.NewLines(cmd.OutOrStdout())
-			for _, r := range rules {
-				e, err := detect.Explain(cmd.Context(), fc, r, t)
-				if err != nil {
-					return err
-				}
-				out := detect.Explained{Explanation: e}
 				if onCluster {
-					if out.Coverage, err = detect.MeasureCoverage(cmd.Context(), c, r, e); err != nil {
-						return err
-					}
-				}
-				if format == output.Table {
-					err = output.Explanation(cmd.OutOrStdout(), out)
-				} else {
-					err = lines.Write(out)
-				}
-				if err != nil {
-					return err
+					coverage = c
 				}
 			}
-			return nil
+			w := cmd.OutOrStdout()
+			lines := output.NewLines(w)
+			return detect.ExplainRules(cmd.Context(), fc, coverage, rules, t, func(x detect.Explained) error {
+				if format == output.Table {
+					return output.Explanation(w, x)
+				}
+				return lines.Write(x)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "slot time: RFC 3339, date or date math like now-1h (default now)")

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -69,26 +68,11 @@ SIGTERM or SIGINT stops new executions; the running one may finish within
 
 // parseSchedules parses --schedule RULE_ID=CRON values; every id must name a rule.
 func parseSchedules(values []string, rules []*rule.Rule) (map[string]cron.Schedule, error) {
-	out := map[string]cron.Schedule{}
-	for _, v := range values {
-		id, spec, ok := strings.Cut(v, "=")
-		if !ok || id == "" || strings.TrimSpace(spec) == "" {
-			return nil, usagef("--schedule %q: want RULE_ID=CRON, e.g. %s='*/5 * * * *'", v, rule.Builtin().RuleID)
-		}
-		known := false
-		for _, r := range rules {
-			known = known || r.RuleID == id || r.SavedObjectID() == id
-		}
-		if !known {
-			return nil, usagef("--schedule %q: no loaded rule has id or rule_id %s", v, id)
-		}
-		sched, err := schedule.ParseCron(strings.TrimSpace(spec))
-		if err != nil {
-			return nil, usagef("--schedule %q: %w", v, err)
-		}
-		out[id] = sched
+	s, err := schedule.ParseRuleSchedules(values, rules)
+	if err != nil {
+		return nil, usagef("--schedule %w", err)
 	}
-	return out, nil
+	return s, nil
 }
 
 func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
