@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/backfill"
@@ -128,10 +127,6 @@ func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdou
 // backfillRules backfills every selected rule in turn (engine.BackfillRules);
 // it stops at the first interrupted one.
 func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -144,20 +139,20 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 		return err
 	}
 	if to.After(now) {
-		log.Warn().Time("to", to).Time("now", now).Msg("--to is in the future; the backfill ends at now, the last complete slot of each rule")
+		g.log.Warn().Time("to", to).Time("now", now).Msg("--to is in the future; the backfill ends at now, the last complete slot of each rule")
 		to = now
 	}
 	if !to.After(from) {
 		return usagef("--to %s must be after --from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
-	rules, err := g.loadRules(log)
+	rules, err := g.loadRules(g.log)
 	if err != nil {
 		return err
 	}
-	if err := planBackfill(ctx, g, o, log, rules, from, to); err != nil {
+	if err := planBackfill(ctx, g, o, rules, from, to); err != nil {
 		return err
 	}
-	e, err := g.newEngine(log, o.engine)
+	e, err := g.newEngine(o.engine)
 	if err != nil {
 		return err
 	}
@@ -167,7 +162,7 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	return e.BackfillRules(ctx, rules, engine.BackfillOptions{
 		Options:  opts,
 		OnAlerts: lines.AlertDocs,
-		Display:  func(ruleID string) backfill.Display { return newBackfillDisplay(g, o, log, ruleID) },
+		Display:  func(ruleID string) backfill.Display { return newBackfillDisplay(g, o, ruleID) },
 		Report: func(s backfill.Summary, err error) error {
 			return out.Backfill(output.NewBackfillSummary(s, err))
 		},
@@ -176,7 +171,7 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 
 // newBackfillDisplay returns the progress display --progress asks for: a
 // bar on a terminal, else a log line every --progress-interval.
-func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger, ruleID string) backfill.Display {
+func newBackfillDisplay(g *globalOptions, o backfillOptions, ruleID string) backfill.Display {
 	mode := o.progress
 	if mode == "auto" {
 		mode = "log"
@@ -188,7 +183,7 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 	case "bar":
 		return backfill.NewBarDisplay(g.stderr, ruleID)
 	case "log":
-		return backfill.NewLogDisplay(log, o.logEvery, time.Now)
+		return backfill.NewLogDisplay(g.log, o.logEvery, time.Now)
 	}
 	return backfill.NoDisplay{}
 }
@@ -196,8 +191,8 @@ func newBackfillDisplay(g *globalOptions, o backfillOptions, log zerolog.Logger,
 // planBackfill logs the plan of every rule's backfill and, for a range
 // longer than --confirm-above, asks for confirmation when stdin is a
 // terminal and --yes is not given.
-func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, log zerolog.Logger, rules []*rule.Rule, from, to time.Time) error {
-	total, err := engine.PlanBackfill(rules, from, to, o.Replay, g.dryRun, log)
+func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, rules []*rule.Rule, from, to time.Time) error {
+	total, err := engine.PlanBackfill(rules, from, to, o.Replay, g.dryRun, g.log)
 	if err != nil {
 		return err
 	}

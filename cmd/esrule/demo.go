@@ -80,10 +80,6 @@ curl -H 'Content-Type: application/x-ndjson' --data-binary @docs.ndjson <es>/_bu
 			if err != nil {
 				return err
 			}
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
 			start := time.Now()
 			ws, err := demo.Write(g.stdout, gen, format == "bulk")
 			if err != nil {
@@ -91,7 +87,7 @@ curl -H 'Content-Type: application/x-ndjson' --data-binary @docs.ndjson <es>/_bu
 			}
 			if stats {
 				took := time.Since(start)
-				log.Info().Str("generator", gen.String()).Int("documents", ws.Documents).Int("bytes", ws.Bytes).
+				g.log.Info().Str("generator", gen.String()).Int("documents", ws.Documents).Int("bytes", ws.Bytes).
 					Dur("event.duration", took).Float64("docs_per_second", float64(ws.Documents)/took.Seconds()).Msg("generated demo data")
 			}
 			return nil
@@ -130,10 +126,6 @@ During the load the target indices have replicas 0 and refresh off; both are res
 			if generators < 1 {
 				return usagef("--generators %d: want 1 or more", generators)
 			}
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -141,12 +133,12 @@ During the load the target indices have replicas 0 and refresh off; both are res
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			opts := demo.SeedOptions{Template: template, Generators: generators,
-				Load: demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Clock: time.Now, Logger: log}}
+				Load: demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Clock: time.Now, Logger: g.log}}
 			if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
 				opts.Reporter = func(total int64) func(demo.LoadProgress) { return demo.BarReporter(f, total) }
 				opts.Load.ReportEvery = 200 * time.Millisecond
 			} else {
-				opts.Load.Report = demo.LogReporter(log)
+				opts.Load.Report = demo.LogReporter(g.log)
 			}
 			return demo.Seed(ctx, c, gen, opts)
 		},

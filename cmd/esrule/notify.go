@@ -71,10 +71,6 @@ and prints what each destination answered. Exit 1 if any destination failed.`,
 }
 
 func notifyTest(ctx context.Context, g *globalOptions, o notifyFlags, only []string, now time.Time) error {
-	log, err := g.logger()
-	if err != nil {
-		return err
-	}
 	if o.actionsFile == "" {
 		return usagef("notify test needs --actions FILE (or ESRULE_ACTIONS)")
 	}
@@ -91,7 +87,7 @@ func notifyTest(ctx context.Context, g *globalOptions, o notifyFlags, only []str
 		if r.Err != nil {
 			failed++
 			fmt.Fprintf(g.stdout, "%s (%s): %v\n", r.Action, r.Type, r.Err)
-			log.Debug().Str("action", r.Action).Err(r.Err).Msg("test notification failed")
+			g.log.Debug().Str("action", r.Action).Err(r.Err).Msg("test notification failed")
 			continue
 		}
 		fmt.Fprintf(g.stdout, "%s (%s): sent\n", r.Action, r.Type)

@@ -35,6 +35,8 @@ type globalOptions struct {
 	target        mappings.Target
 	kibanaVersion string
 
+	// log is the command's logger, built once the flags are final.
+	log            zerolog.Logger
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	// started is set once flags and arguments were accepted; errors before
@@ -62,7 +64,9 @@ and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KE
 			if err := g.applyConfig(cmd); err != nil {
 				return err
 			}
-			return asUsage(g.logOptions().Check())
+			log, err := g.logger()
+			g.log = log
+			return err
 		},
 	}
 	root.SetIn(stdin)
@@ -111,7 +115,8 @@ func (g *globalOptions) logger() (zerolog.Logger, error) {
 
 // newEngine assembles the engine from cfg and the connection settings, with
 // the process clock: the one place a command gets its engine.
-func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engine.Engine, error) {
+func (g *globalOptions) newEngine(cfg engine.Config) (*engine.Engine, error) {
+	log := g.log
 	es, err := g.es.Config(log)
 	if err != nil {
 		return nil, asUsage(err)
@@ -129,11 +134,7 @@ func (g *globalOptions) newEngine(log zerolog.Logger, cfg engine.Config) (*engin
 
 // client builds an Elasticsearch client for commands that need no engine.
 func (g *globalOptions) client() (*esclient.Client, error) {
-	log, err := g.logger()
-	if err != nil {
-		return nil, err
-	}
-	c, err := g.es.Client(log)
+	c, err := g.es.Client(g.log)
 	return c, asUsage(err)
 }
 
@@ -141,20 +142,14 @@ func (g *globalOptions) client() (*esclient.Client, error) {
 func (g *globalOptions) alias(space string) string { return g.target.Alias(space) }
 
 // start is the start of every command that works on rules: it checks
-// --format (when the command has one), builds the logger and loads the
-// rules (loadRules).
-func (g *globalOptions) start(format string) (zerolog.Logger, []*rule.Rule, error) {
+// --format (when the command has one) and loads the rules (loadRules).
+func (g *globalOptions) start(format string) ([]*rule.Rule, error) {
 	if format != "" {
 		if err := output.CheckFormat(format); err != nil {
-			return zerolog.Logger{}, nil, asUsage(err)
+			return nil, asUsage(err)
 		}
 	}
-	log, err := g.logger()
-	if err != nil {
-		return log, nil, err
-	}
-	rules, err := g.loadRules(log)
-	return log, rules, err
+	return g.loadRules(g.log)
 }
 
 // loadRules returns the rules every command works on: the files named by

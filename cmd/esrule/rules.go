@@ -45,7 +45,7 @@ limit, not yet filled). --format json prints one JSON object per rule (with
 --state, its state document under "state").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, rules, err := g.start(format)
+			rules, err := g.start(format)
 			if err != nil {
 				return err
 			}
@@ -91,12 +91,8 @@ no index maps, fields whose types conflict across indices, new-terms fields
 that cannot be aggregated and timestamp overrides that are not dates.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := g.logger()
-			if err != nil {
-				return err
-			}
 			out := cmd.OutOrStdout()
-			rules, err := g.readRules(log)
+			rules, err := g.readRules(g.log)
 			var ve *rule.ValidationError
 			if errors.As(err, &ve) {
 				for _, p := range ve.Problems {
@@ -170,7 +166,7 @@ warning the executor logs when a field is missing from most of them.
 			if err != nil {
 				return err
 			}
-			_, rules, err := g.start("")
+			rules, err := g.start("")
 			if err != nil {
 				return err
 			}

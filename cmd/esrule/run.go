@@ -180,7 +180,7 @@ func slotsFor(rules []*rule.Rule, at string, now time.Time) ([]time.Time, error)
 // runSlots executes one slot of every rule: --at, or with --dry-run the
 // latest completed one. It does not touch the checkpoints.
 func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
-	log, rules, err := g.start("")
+	rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if _, err := o.tick.validate(now); err != nil {
 		return err
 	}
-	e, err := g.newEngine(log, engine.Config{
+	e, err := g.newEngine(engine.Config{
 		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 	})
 	if err != nil {
@@ -216,7 +216,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 // It prints one summary per slot executed one by one and fails (exit 1) if
 // any execution failed.
 func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writer, now time.Time) error {
-	log, rules, err := g.start("")
+	rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	var mu sync.Mutex
 	out := output.NewSummaries(stdout, o.format)
 	var writeErr error
-	e, err := g.newEngine(log, engine.Config{
+	e, err := g.newEngine(engine.Config{
 		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
 		Timeout: o.tick.timeout,
 		OnSlot: func(res detect.Result, err error) {

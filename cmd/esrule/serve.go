@@ -79,7 +79,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if g.dryRun {
 		return usagef("serve does not support --dry-run; use esrule run --dry-run --at T")
 	}
-	log, rules, err := g.start("")
+	rules, err := g.start("")
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	m := metrics.New()
 	b := currentBuild()
 	m.SetBuildInfo(b.Version, b.Revision, b.GoVersion)
-	e, err := g.newEngine(log, engine.Config{
+	e, err := g.newEngine(engine.Config{
 		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes,
 		Timeout: o.timeout, Metrics: m,
 	})
