@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/esrule/esrule/internal/inputbound"
 	"github.com/esrule/esrule/internal/suggest"
 )
 
@@ -330,4 +331,24 @@ func scalar(v any) (string, error) {
 		return x.Format(time.RFC3339Nano), nil
 	}
 	return "", fmt.Errorf("unsupported value %v (%T)", v, v)
+}
+
+// ApplyFile reads the config file at path (bounded,
+// inputbound.ReadTOMLFile), checks it against the flags of root's command
+// tree (Check) and fills every flag of cmd still unset from it (Apply). The
+// reserved table's keys are left to readReserved, which reads them from the
+// same file; its error is reported together with the flags' problems.
+func ApplyFile(root, cmd *cobra.Command, path, reserved string, readReserved func() error) error {
+	data, err := inputbound.ReadTOMLFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file: %w", err)
+	}
+	f, err := Parse(path, data)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(f.Check(root, reserved), readReserved()); err != nil {
+		return err
+	}
+	return f.Apply(root, cmd)
 }

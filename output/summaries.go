@@ -1,6 +1,7 @@
 package output
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,8 @@ type Summaries struct {
 	w      io.Writer
 	lines  *Lines
 	header bool
+	// err is the first write error.
+	err error
 }
 
 // NewSummaries prints summaries on w in format (Table or JSON).
@@ -53,10 +56,18 @@ const (
 	backfillRowFormat = "%-36s  %-20s  %-20s  %-6s  %11s  %6s  %10s  %8s  %8s  %-9s  %s\n"
 )
 
-// Run prints the summary of one executed slot.
-func (p *Summaries) Run(s detect.Summary) error {
+// Err returns the first error writing a summary met.
+func (p *Summaries) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.err
+}
+
+// Run prints the summary of one executed slot.
+func (p *Summaries) Run(s detect.Summary) (err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer func() { p.err = cmp.Or(p.err, err) }()
 	if p.format == JSON {
 		return p.lines.Write(s)
 	}
@@ -64,7 +75,7 @@ func (p *Summaries) Run(s detect.Summary) error {
 		p.header = true
 		fmt.Fprintf(p.w, runRowFormat, "RULE ID", "SLOT", "STATUS", "NEW TERMS", "ALERTS", "DUPLICATES", "TOOK", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, runRowFormat, Printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
+	_, err = fmt.Fprintf(p.w, runRowFormat, Printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
 		itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), millis(s.TookMs), oneLine(s.Error))
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -73,9 +84,10 @@ func (p *Summaries) Run(s detect.Summary) error {
 }
 
 // Backfill prints the summary of one rule's backfill.
-func (p *Summaries) Backfill(s BackfillSummary) error {
+func (p *Summaries) Backfill(s BackfillSummary) (err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer func() { p.err = cmp.Or(p.err, err) }()
 	if p.format == JSON {
 		return p.lines.Write(s)
 	}
@@ -83,7 +95,7 @@ func (p *Summaries) Backfill(s BackfillSummary) error {
 		p.header = true
 		fmt.Fprintf(p.w, backfillRowFormat, "RULE ID", "FROM", "TO", "MODE", "SLOTS DONE", "ALERTS", "DUPLICATES", "REPLAYED", "TOOK", "STATUS", "ERROR")
 	}
-	_, err := fmt.Fprintf(p.w, backfillRowFormat, Printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
+	_, err = fmt.Fprintf(p.w, backfillRowFormat, Printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
 		fmt.Sprintf("%d/%d", s.SlotsDone, s.Slots), itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), itoa(s.ReplayedSlots),
 		millis(s.TookMS), s.Status, oneLine(s.Error))
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/esclient"
 	"github.com/esrule/esrule/esconfig"
-	"github.com/esrule/esrule/internal/inputbound"
 	"github.com/esrule/esrule/logging"
 	"github.com/esrule/esrule/mappings"
 	"github.com/esrule/esrule/output"
@@ -196,19 +194,9 @@ func (g *globalOptions) applyConfig(cmd *cobra.Command) error {
 	if path == "" {
 		return nil
 	}
-	data, err := inputbound.ReadTOMLFile(path)
-	if err != nil {
-		return usagef("read config file: %w", err)
-	}
-	flags, err := cliconfig.Parse(path, data)
-	if err != nil {
-		return asUsage(err)
-	}
-	checkErr := flags.Check(cmd.Root(), "elasticsearch")
-	file, esErr := esconfig.ReadFile(path)
-	if err := errors.Join(checkErr, esErr); err != nil {
-		return asUsage(err)
-	}
-	g.es.SetFile(file)
-	return asUsage(flags.Apply(cmd.Root(), cmd))
+	return asUsage(cliconfig.ApplyFile(cmd.Root(), cmd, path, "elasticsearch", func() error {
+		file, err := esconfig.ReadFile(path)
+		g.es.SetFile(file)
+		return err
+	}))
 }

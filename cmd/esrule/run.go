@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -228,25 +226,14 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
 	out := output.NewSummaries(stdout, o.format)
-	var writeErr error
 	e, err := g.newEngine(engine.Config{
-		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
-		Timeout: o.tick.timeout,
-		OnSlot: func(res detect.Result, err error) {
-			if e := out.Run(detect.Summarize(res, err)); e != nil {
-				mu.Lock()
-				writeErr = cmp.Or(writeErr, e)
-				mu.Unlock()
-			}
-		},
+		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Timeout: o.tick.timeout,
+		OnSlot: func(res detect.Result, err error) { _ = out.Run(detect.Summarize(res, err)) },
 	})
 	if err != nil {
 		return err
 	}
 	err = e.Tick(ctx, o.tick.schedule(rules, startFrom), actions)
-	mu.Lock()
-	defer mu.Unlock()
-	return errors.Join(writeErr, err)
+	return errors.Join(out.Err(), err)
 }
