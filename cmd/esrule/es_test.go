@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"io"
 	"log"
@@ -91,22 +89,8 @@ func newTLSServer(t *testing.T, status int, body string) *tlsServer {
 // requests is the number of requests that reached the server.
 func (s *tlsServer) requests() int { return len(s.es.Requests()) }
 
-// authHeader is the Authorization header of the last request.
-func (s *tlsServer) authHeader() string {
-	reqs := s.es.Requests()
-	if len(reqs) == 0 {
-		return ""
-	}
-	return reqs[len(reqs)-1].Header.Get("Authorization")
-}
-
 func (s *tlsServer) caPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}))
-}
-
-func (s *tlsServer) fingerprint() string {
-	sum := sha256.Sum256(s.Certificate().Raw)
-	return hex.EncodeToString(sum[:])
 }
 
 func TestESCommands401(t *testing.T) {
