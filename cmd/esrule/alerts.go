@@ -26,17 +26,8 @@ func newAlertsCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "alerts",
 		Short: "Print the latest alerts of the alerts index as a table (or JSON lines)",
-		Long: `alerts reads the alerts behind the write alias esrule-alerts-<space> and prints the
-latest --limit of them, oldest first by kibana.alert.original_time (the source event's
-time): rule, actor, source IP, autonomous system, country, alert _id and reason.
-Fields a rule's source documents lack (non-Okta rules) stay empty.
-
---since keeps alerts whose original time is at or after T (RFC 3339, a date or date
-math such as now-24h). --rule keeps alerts of the given rule ids or rule_ids. --format
-json prints one JSON object per alert with the full values: rule_id, severity, risk
-score, the alert's @timestamp, workflow status, execution type, the source document's
-index and _id, and the new terms (docs/output.md).`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("alerts"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := o.query(g.ruleIDs, time.Now())
 			if err != nil {

@@ -38,32 +38,8 @@ func newBackfillCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backfill --from A --to B",
 		Short: "Execute the selected rules for every slot whose end falls in (A, B]",
-		Long: `backfill writes the alerts that executing each selected rule at every slot T with
-A < T <= B (slots aligned to the rule's interval, oldest first) would write, with the
-same _ids and documents, kibana.alert.rule.execution.type "manual".
-
-By default one streaming scan of the rule's matches over the whole range replaces the
-per-slot history searches; slots with max_signals or more new terms (and slots that
-overlap a slot where max_signals cut alerts) are executed exactly like a scheduled run.
---replay executes every slot with the normal executor (the reference).
-
-Progress is checkpointed in the state index per rule and range: an interrupted backfill
-resumes where it stopped, and a range already done exits at once (--force re-runs it;
-every alert is then a duplicate). A progress bar is shown when stderr is a terminal,
-periodic log lines otherwise; one summary per rule goes to stdout (a JSON line; a table
-row with --format table; docs/output.md).
-
---from and --to take RFC 3339 times, dates (midnight UTC) or date math relative to now
-(now-30d, now-1d/d); a --to in the future is clamped to now (logged). With --dry-run
-nothing is written (no alerts, no checkpoint): the would-be alerts are printed as NDJSON
-on stdout, before the summary.
-
-Before it starts, backfill logs its plan per rule (slots, interval, mode), and once the
-first slots are done an estimate of the requests and time of the whole range. A range
-longer than --confirm-above asks for confirmation when stdin is a terminal (--yes skips
-the question). SIGINT or SIGTERM stops it with exit 130 or 143 and says at which slot
-and how many slots are done and checkpointed; the same command resumes there.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("backfill"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBackfill(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
 		},

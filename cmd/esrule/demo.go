@@ -49,10 +49,7 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate and load synthetic Okta System Log data with known alerts",
-		Long: `demo generates Okta System Log documents as Elastic's Okta integration indexes them
-(logs-okta.system-<namespace>; or, with --filebeat, as the Filebeat okta module does), for a
-population of users over --days days ending at --end, with attack scenarios whose alerts for
-the built-in rule are known. The same flags always give the same documents.`,
+		Long:  longHelp("demo"),
 	}
 	cmd.AddCommand(newDemoGenerateCommand(g), newDemoLoadCommand(g), newDemoScenariosCommand(g), newDemoExpectedCommand(g))
 	return cmd
@@ -67,11 +64,8 @@ func newDemoGenerateCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Write the documents to stdout as bulk NDJSON (or plain documents)",
-		Long: `generate writes every document to stdout. The default --format bulk is _bulk request
-NDJSON (a {"create":{"_index":...,"_id":...}} line before each document), ready for
-curl -H 'Content-Type: application/x-ndjson' --data-binary @docs.ndjson <es>/_bulk
-(in chunks: Elasticsearch limits a request to 100 MB). --format docs writes one document per line.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("demo-generate"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "bulk" && format != "docs" {
 				return usagef("--format %q: want bulk or docs", format)
@@ -110,11 +104,8 @@ func newDemoLoadCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load",
 		Short: "Install the Okta demo template and bulk-load the documents into Elasticsearch",
-		Long: `load installs the Okta demo index template (esrule-okta-demo, for logs-okta.system-* and
-filebeat-*; skip with --template=false when the real integration's templates exist), then
-bulk-indexes the documents with the create action: loading the same data twice adds nothing.
-During the load the target indices have replicas 0 and refresh off; both are restored after.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("demo-load"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			gen, err := o.generator()
 			if err != nil {
@@ -182,10 +173,8 @@ func newDemoExpectedCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "expected",
 		Short: "Print every alert the built-in rule raises on the data (brute-force oracle), as JSON lines",
-		Long: `expected runs the built-in rule's semantics by brute force over every 5-minute slot of
-the period (background users and scenarios alike) and prints the alerts in slot order.
-Meant for small data sets: its cost grows with slots times matching documents.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("demo-expected"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			gen, err := o.generator()
 			if err != nil {

@@ -17,35 +17,8 @@ func newKQLCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kql [--fields FILE | --index PATTERN] [--untyped] QUERY",
 		Short: "Print the query DSL Kibana builds for a KQL query",
-		Long: `kql prints, as pretty JSON, the query DSL clause Kibana's detection engine builds
-for a KQL query (the clause before buildEsQuery wraps it in a bool), with dateFormatTZ
-"Zulu" and leading wildcards allowed.
-
-Field types decide the DSL ("typed" mode, Kibana 8.9 and later): --fields FILE reads
-them from a JSON file; --index PATTERN (comma-separated) asks the configured
-Elasticsearch's _field_caps for the fields the query names. Without either, or with
---untyped, the translation is untyped (Kibana 8.8 and older).
-
-The --fields file is a JSON array of field descriptions, as Kibana's data view holds
-them (and as --index builds them from _field_caps):
-
-  [{"name": "okta.actor.id", "type": "string", "esTypes": ["keyword"]},
-   {"name": "event.ingested", "type": "date", "esTypes": ["date"]},
-   {"name": "items.sku", "type": "string", "esTypes": ["keyword"],
-    "subType": {"nested": {"path": "items"}}}]
-
-  name     the full field name (wildcard field names in the query match it)
-  type     Kibana's field type: string, number, date, boolean, ip, ..., or conflict;
-           date values become range queries with the time zone
-  esTypes  the Elasticsearch types; exactly ["keyword"] gives term and wildcard
-           queries, other types match, match_phrase and query_string
-  subType  optional: {"nested": {"path": P}} for a field under the nested field P
-           (queried inside P:{ ... }), {"multi": {"parent": F}} for a multi-field of F
-
-An empty array is typed mode with no known field. See docs/commands.md.
-
-An invalid query exits with status 2 and the position of the problem.`,
-		Args: cobra.ExactArgs(1),
+		Long:  longHelp("kql"),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fieldsFile != "" && index != "" {
 				return usagef("--fields and --index exclude each other")

@@ -43,9 +43,8 @@ func newNotifyCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "notify",
 		Short: "Notification actions (webhook, Slack) for new alerts",
-		Long: `Notifications are sent by esrule serve for every alert it writes, to the actions of
-the --actions file (env ESRULE_ACTIONS). See esrule notify test.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("notify"),
+		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newNotifyTestCommand(g))
 	return cmd
@@ -57,10 +56,8 @@ func newNotifyTestCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test",
 		Short: "Send a sample alert to every action of the --actions file",
-		Long: `test sends one sample alert (not written to Elasticsearch; its alert id starts with
-"esrule-test-") to each action of the --actions file, or to those named with --action,
-and prints what each destination answered. Exit 1 if any destination failed.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("notify-test"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return notifyTest(cmd.Context(), g, o, only, time.Now())
 		},

@@ -45,13 +45,9 @@ type globalOptions struct {
 func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:   "esrule",
-		Short: "Run Elastic Security new_terms detection rules without Kibana",
-		Long: `esrule runs Elastic Security new_terms detection rules as an Elasticsearch-native job:
-it finds terms not seen in a rule's history window and writes the same alerts Kibana would.
-
-Flags have environment equivalents: ESRULE_<FLAG> (for example ESRULE_LOG_LEVEL),
-and the Elasticsearch connection follows ELASTICSEARCH_URL, ELASTICSEARCH_API_KEY, ...`,
+		Use:           "esrule",
+		Short:         "Run Elastic Security new_terms detection rules without Kibana",
+		Long:          longHelp("esrule"),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

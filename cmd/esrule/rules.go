@@ -20,11 +20,9 @@ func newRulesCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List, validate and explain the loaded rules",
-		Long: `rules works on the rules named by --rules (detection-rules TOML files, Kibana
-export NDJSON files, or directories of them), or on the built-in rule when
---rules is not given. --rule narrows the selection by id or rule_id.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Long:  longHelp("rules"),
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newRulesListCommand(g), newRulesValidateCommand(g), newRulesExplainCommand(g))
 	return cmd
@@ -38,12 +36,8 @@ func newRulesListCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "Show the loaded rules as a table (or JSON lines)",
-		Long: `list shows the loaded rules as a table. With --state it also reads each rule's
-state document from Elasticsearch and shows the last completed slot, the last
-status, the lease holder and the open gap (missed slots older than the catch-up
-limit, not yet filled). --format json prints one JSON object per rule (with
---state, its state document under "state").`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("rules-list"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rules, err := g.start(format)
 			if err != nil {
@@ -80,16 +74,8 @@ func newRulesValidateCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the rules and print every problem as file:line: field: reason",
-		Long: `validate loads the rules and prints every problem, one per line, as
-"file:line: field: reason". It exits 2 if there is any problem, else 0.
-
-With --es it also checks every rule against the cluster's mappings
-(_field_caps over the rule's index patterns): index patterns that match no
-index (naming the privilege the user lacks where one is unreadable), fields
-of the query, the filters, the new-terms fields and timestamp_override that
-no index maps, fields whose types conflict across indices, new-terms fields
-that cannot be aggregated and timestamp overrides that are not dates.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("rules-validate"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			rules, err := g.readRules(g.log)
@@ -143,21 +129,8 @@ func newRulesExplainCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain",
 		Short: "Print each rule's windows, query filter and search requests for one slot, as JSON",
-		Long: `explain prints, for every selected rule, one JSON document with the execution
-window of the slot at --at (rounded down to the rule's interval: to, from and the
-history start), the rule's KQL query translated to Elasticsearch DSL (untyped,
-or typed with field types from the cluster with --typed), and the request body
-of every search phase.
-
-With --es it translates with field types (as --typed) and also runs the
-coverage check (docs/semantics.md D5) on the cluster: how many documents match the rule in
-the history window and how many of them hold each new-terms field, with the
-warning the executor logs when a field is missing from most of them.
-
---at takes an RFC 3339 time, a date (midnight UTC) or date math such as now-1h
-(default: now). --format json (the default) prints one JSON object per rule and line;
---format table prints the same as indented text for reading.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("rules-explain"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.CheckFormat(format); err != nil {
 				return asUsage(err)

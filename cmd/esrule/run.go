@@ -115,29 +115,8 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Execute each selected rule once for one slot, then exit",
-		Long: `Without --at, run does exactly one tick of serve and exits (the Kubernetes CronJob
-form): for every selected rule it takes the rule's lease, executes every slot from the
-checkpoint in the state index to the latest completed slot, oldest first (up to
---max-catchup; older missed slots are reported as a gap to fill with esrule backfill,
-or filled by later runs with --fill-old-gaps),
-and advances the checkpoint after each slot's alerts are written. A missed CronJob run
-therefore leaves no gap.
-
-With --at T (an RFC 3339 time that must be a multiple of the rule's interval, UTC),
-run executes exactly slot T for every selected rule and does not touch the checkpoint.
-
-It installs the alerts index template when missing (not with --dry-run), writes the
-alerts, and prints one summary per executed slot on stdout (a JSON line; a table row
-with --format table; docs/output.md). --dry-run without --at executes only the latest
-completed slot.
-
-With --dry-run nothing is written: the would-be alerts are printed as NDJSON on
-stdout ({"_index","_id","_source"} per line), each slot's before its summary.
-
-Exit code 0 when every execution succeeded (also without new terms), 1 when any
-failed, 2 for bad usage or an invalid rule, 130 or 143 when interrupted by SIGINT or
-SIGTERM (checkpoints already recorded stay; the next run continues from them).`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("run"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := output.CheckFormat(o.format); err != nil {
 				return asUsage(err)

@@ -32,22 +32,8 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every loaded rule on its schedule, with health and metrics endpoints",
-		Long: `serve runs every selected rule on its interval: at each slot boundary (a multiple of
-the interval since the Unix epoch, UTC, plus --schedule-delay) it executes every slot due
-since the rule's checkpoint, oldest first, then records the checkpoint. On start and on
-every tick missed slots are caught up, up to --max-catchup; older ones are reported as a
-gap (log, metric esrule_gap_seconds, state document, esrule rules list --state) with the
-esrule backfill command that fills them; --fill-old-gaps fills them in the background,
-one --gap-fill-chunk per tick. A per-rule lease in the state index lets several replicas
-run serve: one executes a rule at a time and renews its lease on a heartbeat; another
-takes over within --lease-ttl when the holder dies.
-
-Endpoints on --listen: /healthz (the process is alive), /readyz (Elasticsearch reachable,
-indices installed, rules loaded), /metrics (Prometheus).
-
-SIGTERM or SIGINT stops new executions; the running one may finish within
---shutdown-grace, after that it is abandoned without moving its checkpoint. Exit 0.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("serve"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -26,20 +26,8 @@ func newSetupCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Install or update the index templates, the alerts write alias and the state index",
-		Long: `setup installs what esrule writes to: the alerts index template and write alias
-(esrule-alerts-<space>) with its first index, and the state index (esrule-state).
-With --alerts-target kibana it installs no alerts index: it checks that Kibana's alias
-.alerts-security.alerts-<space> exists (Kibana creates it) and adds the esrule.notify
-mapping of notification state to it.
-It is idempotent: objects that are already up to date are left unchanged.
-With --dry-run it only reports what it would create or update.
-With --demo-templates it also installs the Okta demo template (esrule-okta-demo)
-for logs-okta.system-* and filebeat-* indices.
-With --kibana-url it also imports, through Kibana's saved-objects API (overwriting
-earlier imports), a data view of the alerts (esrule-alerts-*,.alerts-security.alerts-*),
-the saved search "esrule alerts" and the dashboard "esrule alerts", into the Kibana
-space --space. Kibana accepts the Elasticsearch API key or user esrule connects with.`,
-		Args: cobra.NoArgs,
+		Long:  longHelp("setup"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := mappings.ValidateSpace(space); err != nil {
 				return asUsage(err)
