@@ -37,7 +37,7 @@ func Register(root *cobra.Command, rules func(cmd *cobra.Command) ([]*rule.Rule,
 				}
 			}
 			if f.Lookup("progress") != nil {
-				_ = sub.RegisterFlagCompletionFunc("progress", fixed("auto", "bar", "log", "none"))
+				_ = sub.RegisterFlagCompletionFunc("progress", fixed(output.ProgressModes()...))
 			}
 			if f.Lookup("schedule") != nil {
 				_ = sub.RegisterFlagCompletionFunc("schedule", ruleIDs(rules, "="))

@@ -168,3 +168,10 @@ func Explanation(w io.Writer, x detect.Explained) error {
 	}
 	return nil
 }
+
+// Problems prints rule problems, one per line (file:line: field: reason).
+func Problems(w io.Writer, ps []rule.Problem) {
+	for _, p := range ps {
+		fmt.Fprintln(w, Printable(p.String()))
+	}
+}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,11 +84,7 @@ func (o backfillOptions) check() error {
 	if err := output.CheckFormat(o.format); err != nil {
 		return asUsage(err)
 	}
-	switch o.progress {
-	case "auto", "bar", "log", "none":
-		return nil
-	}
-	return usagef("--progress %q: want auto, bar, log or none", o.progress)
+	return asUsage(output.CheckProgress(o.progress))
 }
 
 func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
@@ -138,30 +131,13 @@ func backfillRules(ctx context.Context, g *globalOptions, o backfillOptions, std
 	return e.BackfillRules(ctx, rules, engine.BackfillOptions{
 		Options:  opts,
 		OnAlerts: lines.AlertDocs,
-		Display:  func(ruleID string) backfill.Display { return newBackfillDisplay(g, o, ruleID) },
+		Display: func(ruleID string) backfill.Display {
+			return output.BackfillDisplay(o.progress, g.stderr, g.log, o.logEvery, time.Now, ruleID)
+		},
 		Report: func(s backfill.Summary, err error) error {
 			return out.Backfill(output.NewBackfillSummary(s, err))
 		},
 	})
-}
-
-// newBackfillDisplay returns the progress display --progress asks for: a
-// bar on a terminal, else a log line every --progress-interval.
-func newBackfillDisplay(g *globalOptions, o backfillOptions, ruleID string) backfill.Display {
-	mode := o.progress
-	if mode == "auto" {
-		mode = "log"
-		if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
-			mode = "bar"
-		}
-	}
-	switch mode {
-	case "bar":
-		return backfill.NewBarDisplay(g.stderr, ruleID)
-	case "log":
-		return backfill.NewLogDisplay(g.log, o.logEvery, time.Now)
-	}
-	return backfill.NoDisplay{}
 }
 
 // planBackfill logs the plan of every rule's backfill and, for a range
@@ -176,22 +152,10 @@ func planBackfill(ctx context.Context, g *globalOptions, o backfillOptions, rule
 	if o.yes || o.confirmAbove == 0 || span <= o.confirmAbove || !logging.IsTerminal(g.stdin) {
 		return nil
 	}
-	fmt.Fprintf(g.stderr, "Backfill %d slots over %s (longer than --confirm-above %s)? [y/N] ",
+	question := fmt.Sprintf("Backfill %d slots over %s (longer than --confirm-above %s)?",
 		total, backfill.HumanDuration(span), backfill.HumanDuration(o.confirmAbove))
-	answers := make(chan string, 1)
-	go func() {
-		answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
-		answers <- answer
-	}()
-	select {
-	case <-ctx.Done(): // SIGINT at the question
-		fmt.Fprintln(g.stderr)
-		return ctx.Err()
-	case answer := <-answers:
-		switch strings.ToLower(strings.TrimSpace(answer)) {
-		case "y", "yes":
-			return nil
-		}
+	if yes, err := output.Confirm(ctx, g.stdin, g.stderr, question); yes || err != nil {
+		return err
 	}
 	return usagef("backfill of %s not confirmed; rerun with --yes to skip the question", backfill.HumanDuration(span))
 }

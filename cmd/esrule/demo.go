@@ -125,8 +125,8 @@ func newDemoLoadCommand(g *globalOptions) *cobra.Command {
 			defer stop()
 			opts := demo.SeedOptions{Template: template, Generators: generators,
 				Load: demo.LoadConfig{NumWorkers: workers, FlushBytes: flushBytes, Clock: time.Now, Logger: g.log}}
-			if f, ok := g.stderr.(*os.File); ok && logging.IsTerminal(f) {
-				opts.Reporter = func(total int64) func(demo.LoadProgress) { return demo.BarReporter(f, total) }
+			if logging.IsTerminal(g.stderr) {
+				opts.Reporter = func(total int64) func(demo.LoadProgress) { return demo.BarReporter(g.stderr, total) }
 				opts.Load.ReportEvery = 200 * time.Millisecond
 			} else {
 				opts.Load.Report = demo.LogReporter(g.log)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,8 +50,6 @@ func exitCode(err error, stderr io.Writer) int {
 		return ie.ExitCode()
 	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
-	case errors.Is(err, context.Canceled):
-		return exitFailed
 	default:
 		return exitFailed
 	}

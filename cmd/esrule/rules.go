@@ -81,9 +81,7 @@ func newRulesValidateCommand(g *globalOptions) *cobra.Command {
 			rules, err := g.readRules(g.log)
 			var ve *rule.ValidationError
 			if errors.As(err, &ve) {
-				for _, p := range ve.Problems {
-					fmt.Fprintln(out, output.Printable(p.String()))
-				}
+				output.Problems(out, ve.Problems)
 				return usagef("%d rule problem(s) found", len(ve.Problems))
 			}
 			if err != nil {
@@ -103,9 +101,7 @@ func newRulesValidateCommand(g *globalOptions) *cobra.Command {
 					return err
 				}
 				ps, err := rulecheck.CheckAll(cmd.Context(), c, selected)
-				for _, p := range ps {
-					fmt.Fprintln(out, output.Printable(p.String()))
-				}
+				output.Problems(out, ps)
 				if err != nil {
 					return err
 				}
