@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // WriteStats counts what Write wrote.
@@ -41,4 +44,11 @@ func Write(w io.Writer, g *Generator, bulk bool) (WriteStats, error) {
 		return s, fmt.Errorf("write documents: %w", err)
 	}
 	return s, nil
+}
+
+// Log logs the document count, size and throughput of a write of g that
+// took took.
+func (s WriteStats) Log(log zerolog.Logger, g *Generator, took time.Duration) {
+	log.Info().Str("generator", g.String()).Int("documents", s.Documents).Int("bytes", s.Bytes).
+		Dur("event.duration", took).Float64("docs_per_second", float64(s.Documents)/took.Seconds()).Msg("generated demo data")
 }

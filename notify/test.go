@@ -59,3 +59,12 @@ func SampleSummary(now time.Time) Summary {
 		Reason:    "This is a test notification from esrule notify test; no alert was written.",
 	}
 }
+
+// String is the line esrule notify test prints for r: the action, its type
+// and "sent" or the error.
+func (r TestResult) String() string {
+	if r.Err != nil {
+		return fmt.Sprintf("%s (%s): %v", r.Action, r.Type, r.Err)
+	}
+	return fmt.Sprintf("%s (%s): sent", r.Action, r.Type)
+}

@@ -12,6 +12,8 @@ import (
 	"io"
 
 	"github.com/spf13/pflag"
+
+	"github.com/esrule/esrule/mappings"
 )
 
 // The values of --format.
@@ -52,4 +54,26 @@ func (l *Lines) Write(v any) error {
 		return fmt.Errorf("write JSON line: %w", err)
 	}
 	return nil
+}
+
+// SetupResult returns the printer of setup's results on w: one line per
+// object, marked as not written in a dry run.
+func SetupResult(w io.Writer, dryRun bool) func(mappings.Result) {
+	return func(r mappings.Result) {
+		if dryRun {
+			fmt.Fprintf(w, "%s (dry run: not written)\n", r)
+			return
+		}
+		fmt.Fprintln(w, r)
+	}
+}
+
+// Indented writes v as indented JSON (two spaces) and a newline.
+func Indented(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }

@@ -38,7 +38,9 @@ func newBackfillCommand(g *globalOptions) *cobra.Command {
 		Long:  longHelp("backfill"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBackfill(cmd.Context(), g, o, cmd.OutOrStdout(), time.Now())
+			ctx, sig, stop := interrupt.Context(cmd.Context())
+			defer stop()
+			return interrupt.Mark(backfillRules(ctx, g, o, cmd.OutOrStdout(), time.Now()), sig())
 		},
 	}
 	f := cmd.Flags()
@@ -85,12 +87,6 @@ func (o backfillOptions) check() error {
 		return asUsage(err)
 	}
 	return asUsage(output.CheckProgress(o.progress))
-}
-
-func runBackfill(ctx context.Context, g *globalOptions, o backfillOptions, stdout io.Writer, now time.Time) error {
-	ctx, sig, stop := interrupt.Context(ctx)
-	defer stop()
-	return interrupt.Mark(backfillRules(ctx, g, o, stdout, now), sig())
 }
 
 // backfillRules backfills every selected rule in turn (engine.BackfillRules);

@@ -76,15 +76,10 @@ func newDemoGenerateCommand(g *globalOptions) *cobra.Command {
 			}
 			start := time.Now()
 			ws, err := demo.Write(g.stdout, gen, format == "bulk")
-			if err != nil {
-				return err
+			if err == nil && stats {
+				ws.Log(g.log, gen, time.Since(start))
 			}
-			if stats {
-				took := time.Since(start)
-				g.log.Info().Str("generator", gen.String()).Int("documents", ws.Documents).Int("bytes", ws.Bytes).
-					Dur("event.duration", took).Float64("docs_per_second", float64(ws.Documents)/took.Seconds()).Msg("generated demo data")
-			}
-			return nil
+			return err
 		},
 	}
 	o.addFlags(cmd.Flags())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/esrule/esrule/kql"
+	"github.com/esrule/esrule/output"
 )
 
 func newKQLCommand(g *globalOptions) *cobra.Command {
@@ -50,12 +50,7 @@ func newKQLCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return kqlUsageError(err)
 			}
-			out, err := json.MarshalIndent(dsl, "", "  ")
-			if err != nil {
-				return fmt.Errorf("encode DSL: %w", err)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", out)
-			return err
+			return output.Indented(cmd.OutOrStdout(), dsl)
 		},
 	}
 	f := cmd.Flags()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -59,38 +58,32 @@ func newNotifyTestCommand(g *globalOptions) *cobra.Command {
 		Long:  longHelp("notify-test"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return notifyTest(cmd.Context(), g, o, only, time.Now())
+			if o.actionsFile == "" {
+				return usagef("notify test needs --actions FILE (or ESRULE_ACTIONS)")
+			}
+			cfg, err := o.loadActions()
+			if err != nil {
+				return err
+			}
+			results, err := notify.SendTest(cmd.Context(), cfg, only, time.Now())
+			if err != nil {
+				return usagef("%s: %w", o.actionsFile, err)
+			}
+			failed := 0
+			for _, r := range results {
+				fmt.Fprintln(g.stdout, r)
+				if r.Err != nil {
+					failed++
+					g.log.Debug().Str("action", r.Action).Err(r.Err).Msg("test notification failed")
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d test notifications failed", failed, len(results))
+			}
+			return nil
 		},
 	}
 	o.addFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&only, "action", nil, "send only to these actions (repeatable)")
 	return cmd
-}
-
-func notifyTest(ctx context.Context, g *globalOptions, o notifyFlags, only []string, now time.Time) error {
-	if o.actionsFile == "" {
-		return usagef("notify test needs --actions FILE (or ESRULE_ACTIONS)")
-	}
-	cfg, err := o.loadActions()
-	if err != nil {
-		return err
-	}
-	results, err := notify.SendTest(ctx, cfg, only, now)
-	if err != nil {
-		return usagef("%s: %w", o.actionsFile, err)
-	}
-	failed := 0
-	for _, r := range results {
-		if r.Err != nil {
-			failed++
-			fmt.Fprintf(g.stdout, "%s (%s): %v\n", r.Action, r.Type, r.Err)
-			g.log.Debug().Str("action", r.Action).Err(r.Err).Msg("test notification failed")
-			continue
-		}
-		fmt.Fprintf(g.stdout, "%s (%s): sent\n", r.Action, r.Type)
-	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d test notifications failed", failed, len(results))
-	}
-	return nil
 }

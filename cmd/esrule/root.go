@@ -138,10 +138,8 @@ func (g *globalOptions) alias(space string) string { return g.target.Alias(space
 // start is the start of every command that works on rules: it checks
 // --format (when the command has one) and loads the rules (loadRules).
 func (g *globalOptions) start(format string) ([]*rule.Rule, error) {
-	if format != "" {
-		if err := output.CheckFormat(format); err != nil {
-			return nil, asUsage(err)
-		}
+	if err := output.CheckFormat(format); format != "" && err != nil {
+		return nil, asUsage(err)
 	}
 	return g.loadRules(g.log)
 }
@@ -164,10 +162,7 @@ func (g *globalOptions) readRules(log zerolog.Logger) ([]*rule.Rule, error) {
 	for _, path := range res.Skipped {
 		log.Debug().Str("file", path).Msg("skipping file that is not a rule file")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return res.Rules, nil
+	return res.Rules, err
 }
 
 // selectRules keeps the rules named by --rule, in load order.

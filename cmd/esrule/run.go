@@ -26,52 +26,50 @@ import (
 // tickOptions are the flags shared by serve and run without --at: where the
 // state lives, how far catch-up goes, and the lease.
 type tickOptions struct {
-	stateIndex       string
-	maxCatchup       time.Duration
-	startFrom        string
-	leaseTTL         time.Duration
-	timeout          time.Duration
-	owner            string
-	maxResponseBytes int64
-	fillOldGaps      bool
-	gapFillChunk     time.Duration
-	concurrency      int
+	// sched holds --max-catchup, --lease-ttl, --owner, --fill-old-gaps,
+	// --gap-fill-chunk and --concurrency.
+	sched schedule.Config
+	// engine holds --state-index, --max-response-bytes and
+	// --execution-timeout.
+	engine    engine.Config
+	startFrom string
 }
 
 func (o *tickOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.stateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents")
-	f.DurationVar(&o.maxCatchup, "max-catchup", schedule.DefaultMaxCatchup,
+	f.StringVar(&o.engine.StateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents")
+	f.DurationVar(&o.sched.MaxCatchup, "max-catchup", schedule.DefaultMaxCatchup,
 		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill")
 	f.StringVar(&o.startFrom, "start-from", "now",
 		"where a rule without state starts: now (the latest slot), an RFC 3339 time, a date or date math")
-	f.DurationVar(&o.leaseTTL, "lease-ttl", schedule.DefaultLeaseTTL,
+	f.DurationVar(&o.sched.LeaseTTL, "lease-ttl", schedule.DefaultLeaseTTL,
 		"rule lease duration, renewed every third of it while a rule runs: the takeover time after a replica dies")
-	f.DurationVar(&o.timeout, "execution-timeout", 0, "limit of one slot's execution (default: the rule's interval)")
-	f.StringVar(&o.owner, "owner", "", "replica id in rule leases (default: hostname-pid-random)")
-	f.BoolVar(&o.fillOldGaps, "fill-old-gaps", false,
+	f.DurationVar(&o.engine.Timeout, "execution-timeout", 0, "limit of one slot's execution (default: the rule's interval)")
+	f.StringVar(&o.sched.Owner, "owner", "", "replica id in rule leases (default: hostname-pid-random)")
+	f.BoolVar(&o.sched.FillOldGaps, "fill-old-gaps", false,
 		"fill missed slots older than --max-catchup in the background through the backfill engine (at most --gap-fill-chunk per tick)")
-	f.DurationVar(&o.gapFillChunk, "gap-fill-chunk", schedule.DefaultGapFillChunk,
+	f.DurationVar(&o.sched.GapFillChunk, "gap-fill-chunk", schedule.DefaultGapFillChunk,
 		"with --fill-old-gaps: the part of a rule's gap one tick fills")
-	f.Int64Var(&o.maxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
+	f.Int64Var(&o.engine.MaxResponseBytes, "max-response-bytes", esclient.DefaultMaxResponseBytes,
 		"largest search response read; larger ones halve the batch and retry")
-	f.IntVar(&o.concurrency, "concurrency", schedule.DefaultConcurrency, "rules ticked at once by this replica")
+	f.IntVar(&o.sched.Concurrency, "concurrency", schedule.DefaultConcurrency, "rules ticked at once by this replica")
 }
 
 // validate checks the flags and returns --start-from as a time (zero: now,
 // the latest slot).
 func (o *tickOptions) validate(now time.Time) (time.Time, error) {
+	s, e := o.sched, o.engine
 	switch {
-	case o.maxCatchup < 0:
-		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", o.maxCatchup)
-	case o.leaseTTL < 0 || o.timeout < 0:
+	case s.MaxCatchup < 0:
+		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", s.MaxCatchup)
+	case s.LeaseTTL < 0 || e.Timeout < 0:
 		return time.Time{}, usagef("--lease-ttl and --execution-timeout must not be negative")
-	case o.gapFillChunk < 0:
-		return time.Time{}, usagef("--gap-fill-chunk %s: want a positive duration", o.gapFillChunk)
-	case o.concurrency < 0:
-		return time.Time{}, usagef("--concurrency %d: want a positive number (0: the default, %d)", o.concurrency, schedule.DefaultConcurrency)
-	case o.maxResponseBytes <= 0:
-		return time.Time{}, usagef("--max-response-bytes %d: want a positive size", o.maxResponseBytes)
-	case o.stateIndex == "":
+	case s.GapFillChunk < 0:
+		return time.Time{}, usagef("--gap-fill-chunk %s: want a positive duration", s.GapFillChunk)
+	case s.Concurrency < 0:
+		return time.Time{}, usagef("--concurrency %d: want a positive number (0: the default, %d)", s.Concurrency, schedule.DefaultConcurrency)
+	case e.MaxResponseBytes <= 0:
+		return time.Time{}, usagef("--max-response-bytes %d: want a positive size", e.MaxResponseBytes)
+	case e.StateIndex == "":
 		return time.Time{}, usagef("--state-index must not be empty")
 	case o.startFrom == "" || o.startFrom == "now":
 		return time.Time{}, nil
@@ -81,17 +79,16 @@ func (o *tickOptions) validate(now time.Time) (time.Time, error) {
 
 // schedule is the scheduler's configuration of rules from the flags.
 func (o *tickOptions) schedule(rules []*rule.Rule, startFrom time.Time) schedule.Config {
-	return schedule.Config{
-		Rules: rules, Owner: o.ownerID(), LeaseTTL: o.leaseTTL, MaxCatchup: o.maxCatchup, StartFrom: startFrom,
-		FillOldGaps: o.fillOldGaps, GapFillChunk: o.gapFillChunk, Concurrency: o.concurrency,
-	}
+	sc := o.sched
+	sc.Rules, sc.Owner, sc.StartFrom = rules, o.ownerID(), startFrom
+	return sc
 }
 
 // ownerID is --owner, or hostname-pid-random: unique per process, readable in
 // the state document.
 func (o *tickOptions) ownerID() string {
-	if o.owner != "" {
-		return o.owner
+	if o.sched.Owner != "" {
+		return o.sched.Owner
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -168,9 +165,7 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if _, err := o.tick.validate(now); err != nil {
 		return err
 	}
-	e, err := g.newEngine(engine.Config{
-		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes,
-	})
+	e, err := g.newEngine(o.tick.engine)
 	if err != nil {
 		return err
 	}
@@ -206,10 +201,9 @@ func runTick(ctx context.Context, g *globalOptions, o runOptions, stdout io.Writ
 		return err
 	}
 	out := output.NewSummaries(stdout, o.format)
-	e, err := g.newEngine(engine.Config{
-		StateIndex: o.tick.stateIndex, MaxResponseBytes: o.tick.maxResponseBytes, Timeout: o.tick.timeout,
-		OnSlot: func(res detect.Result, err error) { _ = out.Run(detect.Summarize(res, err)) },
-	})
+	cfg := o.tick.engine
+	cfg.OnSlot = func(res detect.Result, err error) { _ = out.Run(detect.Summarize(res, err)) }
+	e, err := g.newEngine(cfg)
 	if err != nil {
 		return err
 	}

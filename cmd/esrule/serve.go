@@ -20,11 +20,9 @@ import (
 // serveOptions are the flags of `esrule serve`.
 type serveOptions struct {
 	tickOptions
-	notify        notifyFlags
-	listen        string
-	shutdownGrace time.Duration
-	schedules     []string
-	delay         time.Duration
+	notify    notifyFlags
+	listen    string
+	schedules []string
 }
 
 func newServeCommand(g *globalOptions) *cobra.Command {
@@ -44,11 +42,11 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 	o.addFlags(f)
 	o.notify.addFlags(f)
 	f.StringVar(&o.listen, "listen", ":8080", "address of the /healthz, /readyz and /metrics endpoints")
-	f.DurationVar(&o.shutdownGrace, "shutdown-grace", schedule.DefaultShutdownGrace,
+	f.DurationVar(&o.sched.ShutdownGrace, "shutdown-grace", schedule.DefaultShutdownGrace,
 		"how long a running execution may finish after SIGTERM before it is abandoned")
 	f.StringArrayVar(&o.schedules, "schedule", nil,
 		"RULE_ID=CRON: tick a rule on a cron expression (UTC) instead of at its slot boundaries (repeatable)")
-	f.DurationVar(&o.delay, "schedule-delay", 0, "wait after each slot boundary before executing it (late data)")
+	f.DurationVar(&o.sched.Delay, "schedule-delay", 0, "wait after each slot boundary before executing it (late data)")
 	return cmd
 }
 
@@ -77,7 +75,7 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.shutdownGrace < 0 || o.delay < 0 {
+	if o.sched.ShutdownGrace < 0 || o.sched.Delay < 0 {
 		return usagef("--shutdown-grace and --schedule-delay must not be negative")
 	}
 	actions, err := o.notify.loadActions()
@@ -87,10 +85,9 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	m := metrics.New()
 	b := currentBuild()
 	m.SetBuildInfo(b.Version, b.Revision, b.GoVersion)
-	e, err := g.newEngine(engine.Config{
-		StateIndex: o.stateIndex, MaxResponseBytes: o.maxResponseBytes,
-		Timeout: o.timeout, Metrics: m,
-	})
+	cfg := o.engine
+	cfg.Metrics = m
+	e, err := g.newEngine(cfg)
 	if err != nil {
 		return err
 	}
@@ -99,6 +96,6 @@ func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 		return usagef("--listen %s: %w", o.listen, err)
 	}
 	sc := o.schedule(rules, startFrom)
-	sc.Delay, sc.Schedules, sc.KeepLease, sc.ShutdownGrace = o.delay, schedules, true, o.shutdownGrace
+	sc.Schedules, sc.KeepLease = schedules, true
 	return e.Serve(ctx, engine.ServeOptions{Schedule: sc, Actions: actions, Listener: ln})
 }

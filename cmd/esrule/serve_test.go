@@ -7,7 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/rule"
+	"github.com/esrule/esrule/schedule"
 )
 
 func TestParseSchedules(t *testing.T) {
@@ -40,7 +42,7 @@ func TestParseSchedules(t *testing.T) {
 }
 
 func TestTickOptionsValidate(t *testing.T) {
-	ok := tickOptions{stateIndex: "esrule-state", maxCatchup: time.Hour, startFrom: "now", maxResponseBytes: 1}
+	ok := tickOptions{engine: engine.Config{StateIndex: "esrule-state", MaxResponseBytes: 1}, sched: schedule.Config{MaxCatchup: time.Hour}, startFrom: "now"}
 	now := time.Date(2026, 12, 4, 17, 42, 0, 0, time.UTC)
 	start, err := ok.validate(now)
 	require.NoError(t, err)
@@ -58,10 +60,10 @@ func TestTickOptionsValidate(t *testing.T) {
 
 	for name, mutate := range map[string]func(*tickOptions){
 		"start-from":     func(o *tickOptions) { o.startFrom = "yesterday" },
-		"max-catchup":    func(o *tickOptions) { o.maxCatchup = -time.Second },
-		"lease-ttl":      func(o *tickOptions) { o.leaseTTL = -time.Second },
-		"state-index":    func(o *tickOptions) { o.stateIndex = "" },
-		"response bytes": func(o *tickOptions) { o.maxResponseBytes = 0 },
+		"max-catchup":    func(o *tickOptions) { o.sched.MaxCatchup = -time.Second },
+		"lease-ttl":      func(o *tickOptions) { o.sched.LeaseTTL = -time.Second },
+		"state-index":    func(o *tickOptions) { o.engine.StateIndex = "" },
+		"response bytes": func(o *tickOptions) { o.engine.MaxResponseBytes = 0 },
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := ok
@@ -77,6 +79,6 @@ func TestOwnerID(t *testing.T) {
 	o := tickOptions{}
 	a, b := o.ownerID(), o.ownerID()
 	require.NotEqual(t, a, b, "a random suffix tells processes apart")
-	o.owner = "pod-1"
+	o.sched.Owner = "pod-1"
 	require.Equal(t, "pod-1", o.ownerID())
 }

@@ -12,16 +12,15 @@ import (
 	"github.com/esrule/esrule/engine"
 	"github.com/esrule/esrule/kibana"
 	"github.com/esrule/esrule/mappings"
+	"github.com/esrule/esrule/output"
 )
 
 func newSetupCommand(g *globalOptions) *cobra.Command {
 	var (
-		space         string
-		stateIndex    string
-		replicas      int
-		demoTemplates bool
-		kibanaURL     string
-		kibanaWait    time.Duration
+		o          engine.SetupOptions
+		replicas   int
+		kibanaURL  string
+		kibanaWait time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "setup",
@@ -29,43 +28,35 @@ func newSetupCommand(g *globalOptions) *cobra.Command {
 		Long:  longHelp("setup"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := mappings.ValidateSpace(space); err != nil {
+			if err := mappings.ValidateSpace(o.Space); err != nil {
 				return asUsage(err)
 			}
-			var replicasOpt *int
 			if cmd.Flags().Changed("replicas") {
 				if replicas < 0 {
 					return usagef("--replicas %d: want 0 or more", replicas)
 				}
-				replicasOpt = &replicas
+				o.Replicas = &replicas
 			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			show := func(r mappings.Result) {
-				if g.dryRun {
-					fmt.Fprintf(out, "%s (dry run: not written)\n", r)
-					return
-				}
-				fmt.Fprintln(out, r)
-			}
-			opts := mappings.Options{Space: space, Replicas: replicasOpt, StateIndex: stateIndex, DryRun: g.dryRun, Target: g.target}
-			if err := engine.Setup(cmd.Context(), c, engine.SetupOptions{Options: opts, DemoTemplates: demoTemplates}, show); err != nil {
+			o.DryRun, o.Target = g.dryRun, g.target
+			if err := engine.Setup(cmd.Context(), c, o, output.SetupResult(out, g.dryRun)); err != nil {
 				return err
 			}
 			if kibanaURL != "" {
-				return importSavedObjects(cmd.Context(), g, kibanaURL, space, kibanaWait, out)
+				return importSavedObjects(cmd.Context(), g, kibanaURL, o.Space, kibanaWait, out)
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&space, "space", "default", "Kibana space whose alerts indices are set up (env ESRULE_SPACE)")
-	f.StringVar(&stateIndex, "state-index", mappings.StateIndex, "name of the state index (env ESRULE_STATE_INDEX)")
+	f.StringVar(&o.Space, "space", "default", "Kibana space whose alerts indices are set up (env ESRULE_SPACE)")
+	f.StringVar(&o.StateIndex, "state-index", mappings.StateIndex, "name of the state index (env ESRULE_STATE_INDEX)")
 	f.IntVar(&replicas, "replicas", 0, "index.number_of_replicas of the indices and templates (default: the cluster's default)")
-	f.BoolVar(&demoTemplates, "demo-templates", false, "also install the Okta demo template for logs-okta.system-* and filebeat-*")
+	f.BoolVar(&o.DemoTemplates, "demo-templates", false, "also install the Okta demo template for logs-okta.system-* and filebeat-*")
 	f.StringVar(&kibanaURL, "kibana-url", "", "also import the alerts data view, saved search and dashboard into this Kibana (its base URL) in space --space")
 	f.DurationVar(&kibanaWait, "kibana-wait", 2*time.Minute, "how long to wait for a starting Kibana (503, connection refused) before giving up")
 	return cmd
