@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -83,10 +84,7 @@ func (o backfillOptions) check() error {
 	case o.confirmAbove < 0:
 		return usagef("--confirm-above %s: want 0 (never ask) or a positive duration", o.confirmAbove)
 	}
-	if err := output.CheckFormat(o.format); err != nil {
-		return asUsage(err)
-	}
-	return asUsage(output.CheckProgress(o.progress))
+	return asUsage(cmp.Or(output.CheckFormat(o.format), output.CheckProgress(o.progress)))
 }
 
 // backfillRules backfills every selected rule in turn (engine.BackfillRules);
