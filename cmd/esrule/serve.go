@@ -59,6 +59,7 @@ func parseSchedules(values []string, rules []*rule.Rule) (map[string]cron.Schedu
 	return s, nil
 }
 
+// serve checks the flags of serve, builds the engine and serves until ctx ends.
 func serve(ctx context.Context, g *globalOptions, o serveOptions) error {
 	if g.dryRun {
 		return usagef("serve does not support --dry-run; use esrule run --dry-run --at T")
