@@ -3,8 +3,10 @@
 // state store, the backfill fast path, the scheduler's slot executor, the
 // notification deliverer and the metrics. It is the one place that wires
 // these parts, for the commands, the benchmarks and the integration tests
-// alike. Nothing here reads flags or the environment, and the clock comes in
-// through Config.
+// alike, and it holds what each command does with them: RunSlots and Tick
+// (run.go), Serve (serve.go), BackfillRules (backfill.go) and Setup
+// (setup.go). Nothing here reads flags or the environment, and the clock
+// comes in through Config.
 package engine
 
 import (
