@@ -40,6 +40,11 @@ func newWriter(t *testing.T, reply estest.Reply) (*alerts.Writer, *estest.Route)
 	t.Helper()
 	tr := estest.NewTransport()
 	route := tr.On("", "/**", reply)
+	if !reply.Impostor {
+		// The refresh before a writer's first pre-check succeeds: the bad
+		// answer is the pre-check's. An impostor answers the refresh.
+		tr.On("POST", "/*/_refresh", estest.JSON(200, `{"_shards":{"total":1,"successful":1,"failed":0}}`))
+	}
 	c := tr.ClientWith(t, esclient.Config{MaxRetries: 2})
 	return alerts.NewWriter(c, alerts.WriterConfig{
 		Alias: "esrule-alerts-default", MaxRetries: 2, Backoff: func(int) time.Duration { return 0 }, Logger: zerolog.Nop(),

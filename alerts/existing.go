@@ -20,7 +20,7 @@ const executionUUIDField = "kibana.alert.rule.execution.uuid"
 // an unreadable body) is asked again here, up to MaxRetries times.
 func (w *Writer) Existing(ctx context.Context, ids []string) (map[string]string, error) {
 	if err := w.refreshIfWritten(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check existing alerts in %s: %w", w.cfg.Alias, err)
 	}
 	found := map[string]string{}
 	for start := 0; start < len(ids); start += existingChunk {

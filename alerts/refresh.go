@@ -23,11 +23,12 @@ func (w *Writer) markWritten() {
 	}
 }
 
-// refreshIfWritten refreshes the alias when this writer wrote alerts since
-// its last refresh, so that the ids pre-check, a search, sees them: a bulk
-// without refresh costs nothing when no pre-check follows (a one-off run),
-// and a pre-check that follows one (the next slot, a retried execution)
-// pays one refresh instead of every bulk waiting for one.
+// refreshIfWritten refreshes the alias before the writer's first ids
+// pre-check and when this writer wrote alerts since its last refresh, so
+// that the pre-check, a search, sees them: a bulk without refresh costs
+// nothing when no pre-check follows (a one-off run), and a pre-check that
+// follows one (the next slot, a retried execution) pays one refresh instead
+// of every bulk waiting for one.
 func (w *Writer) refreshIfWritten(ctx context.Context) error {
 	if !w.unrefreshed.Swap(false) {
 		return nil
@@ -37,7 +38,7 @@ func (w *Writer) refreshIfWritten(ctx context.Context) error {
 		Index: []string{w.cfg.Alias}, IgnoreUnavailable: &yes, AllowNoIndices: &yes,
 	}); err != nil {
 		w.unrefreshed.Store(true)
-		return fmt.Errorf("refresh %s before the existing-alerts check: %w", w.cfg.Alias, err)
+		return fmt.Errorf("refresh first: %w", err)
 	}
 	return nil
 }

@@ -47,8 +47,8 @@ type WriterConfig struct {
 type Writer struct {
 	es  esapi.Transport
 	cfg WriterConfig
-	// unrefreshed is set by a bulk that did not wait for a refresh and
-	// cleared by the refresh before the next ids pre-check.
+	// unrefreshed is set by a bulk that did not wait for a refresh, and at
+	// the start, and cleared by the refresh before the next ids pre-check.
 	unrefreshed atomic.Bool
 }
 
@@ -65,7 +65,14 @@ func NewWriter(c esapi.Transport, cfg WriterConfig) *Writer {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	return &Writer{es: c, cfg: cfg}
+	w := &Writer{es: c, cfg: cfg}
+	// Another process may have written alerts that searches do not see yet:
+	// an interrupted backfill resumed at once, the previous CronJob run, the
+	// replica that held the rule's lease before. The first pre-check
+	// refreshes, so that its candidates are checked against them as Kibana's
+	// next execution would be.
+	w.unrefreshed.Store(true)
+	return w
 }
 
 func defaultBackoff(attempt int) time.Duration {

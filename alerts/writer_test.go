@@ -237,47 +237,66 @@ func TestCreateContextCancelled(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
+// scriptedSearch is scripted with a route that answers the refresh before a
+// writer's first pre-check.
+func scriptedSearch(replies ...estest.Reply) (*estest.Transport, *estest.Route) {
+	tr, r := scripted(replies...)
+	tr.On("POST", "/*/_refresh", estest.JSON(200, `{"_shards":{"total":1,"successful":1,"failed":0}}`))
+	return tr, r
+}
+
+// searches are the recorded requests but refreshes.
+func searches(tr *estest.Transport) []estest.Request {
+	var out []estest.Request
+	for _, r := range tr.Requests() {
+		if !strings.HasSuffix(r.Path, "/_refresh") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func TestExisting(t *testing.T) {
 	hits := `{"timed_out":false,"_shards":{"total":1,"successful":1,"failed":0},"hits":{"hits":[
 		{"_id":"a","_source":{"kibana.alert.rule.execution.uuid":"exec-1"}},
 		{"_id":"b","_source":{"kibana":{"alert":{"rule":{"execution":{"uuid":"exec-2"}}}}}},
 		{"_id":"c","_source":{}}]}}`
 	t.Run("found", func(t *testing.T) {
-		f, _ := scripted(estest.JSON(200, hits))
+		f, _ := scriptedSearch(estest.JSON(200, hits))
 		w, _ := newFakeWriter(t, f, WriterConfig{Alias: "al"})
 		got, err := w.Existing(context.Background(), []string{"a", "b", "c", "d"})
 		require.NoError(t, err)
 		require.Equal(t, map[string]string{"a": "exec-1", "b": "exec-2", "c": ""}, got)
-		require.Equal(t, "/al/_search", f.Requests()[0].Path)
-		require.Contains(t, f.Requests()[0].Query.Encode(), "ignore_unavailable=true")
+		require.Equal(t, "/al/_search", searches(f)[0].Path)
+		require.Contains(t, searches(f)[0].Query.Encode(), "ignore_unavailable=true")
 		var body map[string]any
-		require.NoError(t, json.Unmarshal(f.Requests()[0].Body, &body))
+		require.NoError(t, json.Unmarshal(searches(f)[0].Body, &body))
 		require.Equal(t, []any{"a", "b", "c", "d"}, body["query"].(map[string]any)["ids"].(map[string]any)["values"])
 		require.EqualValues(t, 4, body["size"])
 	})
 	t.Run("missing alias", func(t *testing.T) {
 		// ignore_unavailable and allow_no_indices: Elasticsearch answers an empty 200.
-		f, _ := scripted(estest.JSON(200, `{"_shards":{"total":0,"failed":0},"hits":{"hits":[]}}`))
+		f, _ := scriptedSearch(estest.JSON(200, `{"_shards":{"total":0,"failed":0},"hits":{"hits":[]}}`))
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		got, err := w.Existing(context.Background(), []string{"a"})
 		require.NoError(t, err)
 		require.Empty(t, got)
 	})
 	t.Run("404 fails closed", func(t *testing.T) {
-		f, _ := scripted(estest.JSON(404, `{"error":{"type":"index_not_found_exception"},"status":404}`))
+		f, _ := scriptedSearch(estest.JSON(404, `{"error":{"type":"index_not_found_exception"},"status":404}`))
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		_, err := w.Existing(context.Background(), []string{"a"})
 		require.ErrorContains(t, err, "status 404")
 	})
 	t.Run("200 without hits fails closed", func(t *testing.T) {
-		f, _ := scripted(estest.JSON(200, `{}`))
+		f, _ := scriptedSearch(estest.JSON(200, `{}`))
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		_, err := w.Existing(context.Background(), []string{"a"})
 		require.ErrorContains(t, err, "without hits")
 	})
 	t.Run("chunks of 10000", func(t *testing.T) {
 		empty := `{"_shards":{"failed":0},"hits":{"hits":[]}}`
-		f, _ := scripted(estest.JSON(200, empty), estest.JSON(200, empty))
+		f, _ := scriptedSearch(estest.JSON(200, empty), estest.JSON(200, empty))
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		ids := make([]string, 10001)
 		for i := range ids {
@@ -285,10 +304,10 @@ func TestExisting(t *testing.T) {
 		}
 		_, err := w.Existing(context.Background(), ids)
 		require.NoError(t, err)
-		require.Len(t, f.Requests(), 2)
+		require.Len(t, searches(f), 2)
 	})
 	t.Run("503 retried by the client, then shard failure retried by the writer, then ok", func(t *testing.T) {
-		f, _ := scripted(
+		f, _ := scriptedSearch(
 			estest.JSON(503, `busy`),
 			estest.JSON(200, `{"_shards":{"failed":1},"hits":{"hits":[]}}`),
 			estest.JSON(200, hits),
@@ -300,7 +319,7 @@ func TestExisting(t *testing.T) {
 		require.Equal(t, []int{1}, *waits)
 	})
 	t.Run("400 is an error", func(t *testing.T) {
-		f, _ := scripted(estest.JSON(400, `{"error":"bad"}`))
+		f, _ := scriptedSearch(estest.JSON(400, `{"error":"bad"}`))
 		w, _ := newFakeWriter(t, f, WriterConfig{})
 		_, err := w.Existing(context.Background(), []string{"a"})
 		require.ErrorContains(t, err, "check existing alerts")
