@@ -44,6 +44,8 @@ func TestPlanSlots(t *testing.T) {
 			Plan{Slots: slots(-1, 3)}},
 		{"24h of 5m slots", PlanInput{Interval: iv, Latest: at(288), Checkpoint: ptr(at(0)), MaxCatchup: 24 * time.Hour},
 			Plan{Slots: slots(1, 288)}},
+		{"no catch-up limit", PlanInput{Interval: iv, Latest: at(300), Checkpoint: ptr(at(0)), MaxCatchup: NoCatchupLimit},
+			Plan{Slots: slots(1, 300)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,8 +51,11 @@ type Observer interface {
 
 // Defaults of Config.
 const (
-	DefaultMaxCatchup    = 24 * time.Hour
-	DefaultShutdownGrace = 30 * time.Second
+	DefaultMaxCatchup = 24 * time.Hour
+	// NoCatchupLimit as Config.MaxCatchup executes every missed slot,
+	// however old (--max-catchup 0).
+	NoCatchupLimit       time.Duration = -1
+	DefaultShutdownGrace               = 30 * time.Second
 	// DefaultConcurrency is how many rules a replica ticks at once.
 	DefaultConcurrency = 4
 )
@@ -78,7 +81,8 @@ type Config struct {
 	// Timeout bounds every slot execution. Defaults to the rule's interval.
 	Timeout time.Duration
 	// MaxCatchup is the oldest missed slot a tick still executes, as an age
-	// relative to the latest slot. Defaults to DefaultMaxCatchup (24h).
+	// relative to the latest slot. Defaults to DefaultMaxCatchup (24h);
+	// NoCatchupLimit (any negative value) sets no limit.
 	MaxCatchup time.Duration
 	// StartFrom is where a rule without state starts; the zero time means the
 	// latest slot due (a first start does not go back in time).

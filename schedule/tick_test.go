@@ -238,3 +238,28 @@ func TestLeaseTTLDefault(t *testing.T) {
 	require.Equal(t, DefaultLeaseTTL, Config{}.leaseTTL(5*time.Minute))
 	require.Equal(t, time.Hour, Config{LeaseTTL: time.Hour}.leaseTTL(5*time.Minute))
 }
+
+// TestTickRuleNoCatchupLimit: with NoCatchupLimit a tick executes every
+// missed slot however old, and reports no gap.
+func TestTickRuleNoCatchupLimit(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	iv := 5 * time.Minute
+	at := func(n int) time.Time { return t0.Add(time.Duration(n) * iv) }
+	r := testRule()
+	store := newMemStore()
+	run := &fakeRunner{fail: map[time.Time]bool{}}
+	clk := &clock{t: at(0).Add(time.Second)}
+	s, err := New(Config{Rules: []*rule.Rule{r}, Store: store, Execute: run.execute, Clock: clk.now, Owner: "a",
+		MaxCatchup: NoCatchupLimit, Logger: zerolog.Nop()})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, s.TickRule(ctx, nil, r).Err)
+
+	clk.t = at(600).Add(time.Second) // 50 hours later
+	run.ran = nil
+	rep := s.TickRule(ctx, nil, r)
+	require.NoError(t, rep.Err)
+	require.Len(t, run.ran, 600, "every missed slot")
+	require.True(t, run.ran[0].Equal(at(1)))
+	require.Nil(t, store.rule(t, r).Gap)
+}

@@ -38,7 +38,7 @@ type tickOptions struct {
 func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.engine.StateIndex, "state-index", mappings.StateIndex, "index of the per-rule state documents")
 	f.DurationVar(&o.sched.MaxCatchup, "max-catchup", schedule.DefaultMaxCatchup,
-		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill")
+		"oldest missed slot still executed; older ones are reported as a gap to fill with esrule backfill (0: no limit)")
 	f.StringVar(&o.startFrom, "start-from", "now",
 		"where a rule without state starts: now (the latest slot), an RFC 3339 time, a date or date math")
 	f.DurationVar(&o.sched.LeaseTTL, "lease-ttl", schedule.DefaultLeaseTTL,
@@ -58,6 +58,9 @@ func (o *tickOptions) addFlags(f *pflag.FlagSet) {
 // the latest slot).
 func (o *tickOptions) validate(now time.Time) (time.Time, error) {
 	s, e := o.sched, o.engine
+	if s.MaxCatchup == 0 {
+		o.sched.MaxCatchup = schedule.NoCatchupLimit
+	}
 	switch {
 	case s.MaxCatchup < 0:
 		return time.Time{}, usagef("--max-catchup %s: want 0 (no limit) or a positive duration", s.MaxCatchup)

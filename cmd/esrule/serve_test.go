@@ -58,6 +58,12 @@ func TestTickOptionsValidate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), start)
 
+	o = ok
+	o.sched.MaxCatchup = 0
+	_, err = o.validate(now)
+	require.NoError(t, err)
+	require.Equal(t, schedule.NoCatchupLimit, o.sched.MaxCatchup, "--max-catchup 0 is no limit")
+
 	for name, mutate := range map[string]func(*tickOptions){
 		"start-from":     func(o *tickOptions) { o.startFrom = "yesterday" },
 		"max-catchup":    func(o *tickOptions) { o.sched.MaxCatchup = -time.Second },
