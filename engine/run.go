@@ -29,12 +29,17 @@ type SlotOptions struct {
 	// rule order (the summary lines and dry-run alerts of esrule run); an
 	// error it returns stops RunSlots.
 	Report func(r *rule.Rule, res detect.Result, err error) error
+	// Notifications, when they have actions, get one delivery round after
+	// the executions (not in a dry run), as after a tick.
+	Notifications Notifications
 }
 
 // RunSlots executes slots[i] of rules[i], one after the other, without
 // touching the checkpoints (esrule run --at, and run --dry-run): it
 // installs the missing indices, logs the rules' problems on the cluster,
-// runs every execution even after a failure, and fails when any failed.
+// runs every execution even after a failure, delivers notifications once,
+// and fails when any execution failed or delivery state could not be
+// recorded.
 func (e *Engine) RunSlots(ctx context.Context, rules []*rule.Rule, slots []time.Time, o SlotOptions) error {
 	log := e.cfg.Logger
 	if err := e.ensureOrResolve(ctx, rules, o.DryRun); err != nil {
@@ -54,10 +59,14 @@ func (e *Engine) RunSlots(ctx context.Context, rules []*rule.Rule, slots []time.
 			}
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d rule executions failed", failed, len(rules))
+	var notifyErr error
+	if !o.DryRun {
+		notifyErr = e.deliverAfterRun(ctx, o.Notifications, Spaces(rules))
 	}
-	return nil
+	if failed > 0 {
+		return errors.Join(fmt.Errorf("%d of %d rule executions failed", failed, len(rules)), notifyErr)
+	}
+	return notifyErr
 }
 
 // ensureOrResolve installs the missing indices of the rules' spaces, or
@@ -96,16 +105,7 @@ func (e *Engine) Tick(ctx context.Context, sc schedule.Config, actions notify.Co
 		}
 		ev.Msg("tick done")
 	}
-	var notifyErr error
-	if derr := e.DeliverOnce(ctx, Notifications{Config: actions, Owner: sc.Owner}, spaces); derr != nil {
-		if errors.Is(derr, notify.ErrStateNotRecorded) {
-			// The alerts cannot carry their delivery state: fail loudly (exit 1).
-			log.Error().Err(derr).Msg("notification delivery state not recorded: check the index privilege on the alerts indices")
-			notifyErr = derr
-		} else {
-			log.Warn().Err(derr).Msg("notifications not all delivered; the next run retries")
-		}
-	}
+	notifyErr := e.deliverAfterRun(ctx, Notifications{Config: actions, Owner: sc.Owner}, spaces)
 	if err != nil {
 		failed := 0
 		for _, rep := range reports {
@@ -116,4 +116,22 @@ func (e *Engine) Tick(ctx context.Context, sc schedule.Config, actions notify.Co
 		return errors.Join(fmt.Errorf("%d of %d rules failed: %w", failed, len(reports), err), notifyErr)
 	}
 	return notifyErr
+}
+
+// deliverAfterRun is the delivery round of esrule run. It returns only the
+// error that must fail the run: delivery state that could not be recorded
+// in the alerts; what could not be delivered now, the next run retries.
+func (e *Engine) deliverAfterRun(ctx context.Context, n Notifications, spaces []string) error {
+	err := e.DeliverOnce(ctx, n, spaces)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, notify.ErrStateNotRecorded):
+		// The alerts cannot carry their delivery state: fail loudly (exit 1).
+		e.cfg.Logger.Error().Err(err).Msg("notification delivery state not recorded: check the index privilege on the alerts indices")
+		return err
+	default:
+		e.cfg.Logger.Warn().Err(err).Msg("notifications not all delivered; the next run retries")
+		return nil
+	}
 }

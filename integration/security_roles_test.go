@@ -128,6 +128,25 @@ func TestIntegrationSecurityRunnerRole(t *testing.T) {
 		require.Contains(t, string(body), `"count":3`, "the delivery states are recorded")
 	})
 
+	t.Run("run --at with notifications under the runner role", func(t *testing.T) {
+		rules, id := uniqueRuleFileID(t)
+		before := accepted()
+		r := runESRule(t, env(runner), "run", "--at", slot.Format(time.RFC3339), "--rules", rules,
+			"--actions", actionsFile(t, "hook-at-"+suffix, id))
+		require.Equal(t, 0, r.code, r.stderr)
+		require.NotContains(t, r.stderr, `"log.level":"error"`)
+		created := 0
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			var s struct {
+				AlertsCreated int `json:"alerts_created"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(line), &s), line)
+			created += s.AlertsCreated
+		}
+		require.Positive(t, created, r.stdout)
+		require.Equal(t, created, accepted()-before, "one message per alert of the slot: %s", r.stderr)
+	})
+
 	t.Run("backfill under the runner role", func(t *testing.T) {
 		rules, _ := uniqueRuleFileID(t)
 		r := runESRule(t, env(runner), "backfill", "--rules", rules, "--from", slot.Add(-15*time.Minute).Format(time.RFC3339),

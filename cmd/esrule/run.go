@@ -168,13 +168,18 @@ func runSlots(ctx context.Context, g *globalOptions, o runOptions, stdout io.Wri
 	if _, err := o.tick.validate(now); err != nil {
 		return err
 	}
+	actions, err := o.notify.loadActions()
+	if err != nil {
+		return err
+	}
 	e, err := g.newEngine(o.tick.engine)
 	if err != nil {
 		return err
 	}
 	lines, out := output.NewLines(stdout), output.NewSummaries(stdout, o.format)
 	return e.RunSlots(ctx, rules, slots, engine.SlotOptions{
-		DryRun: g.dryRun,
+		DryRun:        g.dryRun,
+		Notifications: engine.Notifications{Config: actions, Owner: o.tick.ownerID()},
 		Report: func(r *rule.Rule, res detect.Result, err error) error {
 			if g.dryRun {
 				if err := lines.AlertDocs(g.alias(r.Space), res.Alerts); err != nil {
