@@ -3,21 +3,16 @@ package esconfig
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,50 +26,9 @@ import (
 	"github.com/esrule/esrule/internal/estest"
 )
 
-// Secret values used by these tests; none may ever be printed.
-const (
-	testAPIKeyID  = "VuaCfGcBCdbkQm-e5aOx"
-	testAPIKeyKey = "ui2lp2axTNmsyakw9tvNnw"
-	testPassword  = "s3cret-Passw0rd-for-tests"
-)
-
-var testAPIKey = base64.StdEncoding.EncodeToString([]byte(testAPIKeyID + ":" + testAPIKeyKey))
-
-// clearESEnv empties every variable the connection settings read.
-func clearESEnv(t *testing.T) {
-	t.Helper()
-	for _, name := range []string{"ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID", "ELASTICSEARCH_API_KEY",
-		"ELASTICSEARCH_USERNAME", "ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CA_CERT", "ELASTICSEARCH_CA_FINGERPRINT", "ELASTICSEARCH_HOSTS"} {
-		t.Setenv(name, "")
-		t.Setenv(name+"_FILE", "")
-	}
-	for _, e := range os.Environ() {
-		if strings.HasPrefix(e, "ESRULE_") {
-			name, _, _ := strings.Cut(e, "=")
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
-}
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
-	return p
-}
-
-// requireNoSecrets fails when any secret appears in text.
-func requireNoSecrets(t *testing.T, text string) {
-	t.Helper()
-	for _, s := range []string{testAPIKey, testAPIKeyKey, testPassword} {
-		require.NotContains(t, text, s)
-	}
-}
-
 func TestESSettingsPrecedence(t *testing.T) {
-	clearESEnv(t)
-	config := writeFile(t, "esrule.toml", `
+	estest.ClearESEnv(t)
+	config := estest.WriteFile(t, "esrule.toml", `
 [elasticsearch]
 url = ["https://file-1:9200", "https://file-2:9200"]
 username = "file-user"
@@ -89,38 +43,38 @@ password = "file-password"
 	})
 	t.Run("environment over config file", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_URL", "https://env-1:9200, https://env-2:9200/")
-		t.Setenv("ELASTICSEARCH_API_KEY", testAPIKey)
+		t.Setenv("ELASTICSEARCH_API_KEY", estest.APIKey())
 		s, err := withEnv(Options{ConfigPath: config}).Settings()
 		require.NoError(t, err)
 		require.Equal(t, []string{"https://env-1:9200", "https://env-2:9200"}, s.Addresses)
-		require.Equal(t, testAPIKey, s.APIKey, "the environment's API key beats the file's basic auth")
+		require.Equal(t, estest.APIKey(), s.APIKey, "the environment's API key beats the file's basic auth")
 		require.Empty(t, s.Username)
 		require.Equal(t, "API key from ELASTICSEARCH_API_KEY", authOf(t, s))
 	})
 	t.Run("flags over environment", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_URL", "https://env:9200")
-		t.Setenv("ELASTICSEARCH_API_KEY", testAPIKey)
+		t.Setenv("ELASTICSEARCH_API_KEY", estest.APIKey())
 		o := withEnv(Options{ConfigPath: config, URLs: []string{"https://flag:9200"}, Username: "flag-user",
-			PasswordFile: writeFile(t, "password", testPassword+"\n")})
+			PasswordFile: estest.WriteFile(t, "password", estest.Password+"\n")})
 		s, err := o.Settings()
 		require.NoError(t, err)
 		require.Equal(t, []string{"https://flag:9200"}, s.Addresses)
 		require.Empty(t, s.APIKey)
-		require.Equal(t, testPassword, s.Password, "trailing newline of the secret file is trimmed")
+		require.Equal(t, estest.Password, s.Password, "trailing newline of the secret file is trimmed")
 		require.Equal(t, `user "flag-user" with the password from --es-password-file`, authOf(t, s))
 	})
 	t.Run("secrets from _FILE variables", func(t *testing.T) {
-		t.Setenv("ELASTICSEARCH_API_KEY_FILE", writeFile(t, "key", testAPIKey+"\n"))
+		t.Setenv("ELASTICSEARCH_API_KEY_FILE", estest.WriteFile(t, "key", estest.APIKey()+"\n"))
 		s, err := withEnv(Options{}).Settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.APIKey)
+		require.Equal(t, estest.APIKey(), s.APIKey)
 		require.Equal(t, []string{"http://localhost:9200"}, s.Addresses)
 	})
 	t.Run("raw id:key is encoded", func(t *testing.T) {
-		t.Setenv("ELASTICSEARCH_API_KEY", testAPIKeyID+":"+testAPIKeyKey)
+		t.Setenv("ELASTICSEARCH_API_KEY", estest.APIKeyID+":"+estest.APIKeyKey)
 		s, err := withEnv(Options{}).Settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.APIKey)
+		require.Equal(t, estest.APIKey(), s.APIKey)
 	})
 	t.Run("cloud id replaces the default URL", func(t *testing.T) {
 		t.Setenv("ELASTICSEARCH_CLOUD_ID", "name:"+base64.StdEncoding.EncodeToString([]byte("example.com$abc$def")))
@@ -138,13 +92,13 @@ func TestESSettingsErrors(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{"api key and basic auth together", map[string]string{"ELASTICSEARCH_API_KEY": testAPIKey, "ELASTICSEARCH_USERNAME": "u", "ELASTICSEARCH_PASSWORD": testPassword},
+		{"api key and basic auth together", map[string]string{"ELASTICSEARCH_API_KEY": estest.APIKey(), "ELASTICSEARCH_USERNAME": "u", "ELASTICSEARCH_PASSWORD": estest.Password},
 			Options{}, "both an API key (ELASTICSEARCH_API_KEY) and basic authentication (ELASTICSEARCH_USERNAME) are set"},
 		{"url and cloud id together", map[string]string{"ELASTICSEARCH_URL": "https://a:9200", "ELASTICSEARCH_CLOUD_ID": "x:eA=="},
 			Options{}, "both ELASTICSEARCH_URL and ELASTICSEARCH_CLOUD_ID are set"},
 		{"username without password", map[string]string{"ELASTICSEARCH_USERNAME": "u"}, Options{}, `username "u" is set (ELASTICSEARCH_USERNAME) but no password`},
-		{"password without username", map[string]string{"ELASTICSEARCH_PASSWORD": testPassword}, Options{}, "a password is set (ELASTICSEARCH_PASSWORD) but no username"},
-		{"credentials in the URL", map[string]string{"ELASTICSEARCH_URL": "https://elastic:" + testPassword + "@es:9200"}, Options{}, "https://es:9200 carries credentials"},
+		{"password without username", map[string]string{"ELASTICSEARCH_PASSWORD": estest.Password}, Options{}, "a password is set (ELASTICSEARCH_PASSWORD) but no username"},
+		{"credentials in the URL", map[string]string{"ELASTICSEARCH_URL": "https://elastic:" + estest.Password + "@es:9200"}, Options{}, "https://es:9200 carries credentials"},
 		{"not a URL", map[string]string{"ELASTICSEARCH_URL": "es:9200"}, Options{}, "want http:// or https://"},
 		{"bad fingerprint", map[string]string{"ELASTICSEARCH_CA_FINGERPRINT": "abc"}, Options{}, "ELASTICSEARCH_CA_FINGERPRINT: want a SHA-256 fingerprint"},
 		{"missing secret file", map[string]string{"ELASTICSEARCH_PASSWORD_FILE": "/nonexistent/password"}, Options{}, "ELASTICSEARCH_PASSWORD_FILE: read secret file"},
@@ -152,61 +106,16 @@ func TestESSettingsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearESEnv(t)
+			estest.ClearESEnv(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
 			_, err := withEnv(tt.o).Client(zerolog.Nop())
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tt.want)
-			requireNoSecrets(t, err.Error())
+			estest.RequireNoSecrets(t, err.Error())
 		})
 	}
-}
-
-// tlsServer is the kit's fake Elasticsearch served over TLS, answering every
-// request with status and body; it counts TLS handshakes.
-type tlsServer struct {
-	*httptest.Server
-	es    *estest.Transport
-	conns atomic.Int32
-}
-
-func newTLSServer(t *testing.T, status int, body string) *tlsServer {
-	t.Helper()
-	s := &tlsServer{es: estest.NewTransport()}
-	s.es.On("", "/**", estest.JSON(status, body))
-	s.Server = httptest.NewUnstartedServer(s.es)
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are expected
-	s.StartTLS()
-	t.Cleanup(s.Close)
-	return s
-}
-
-// requests is the number of requests that reached the server.
-func (s *tlsServer) requests() int { return len(s.es.Requests()) }
-
-// authHeader is the Authorization header of the last request.
-func (s *tlsServer) authHeader() string {
-	reqs := s.es.Requests()
-	if len(reqs) == 0 {
-		return ""
-	}
-	return reqs[len(reqs)-1].Header.Get("Authorization")
-}
-
-func (s *tlsServer) caPEM() string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}))
-}
-
-func (s *tlsServer) fingerprint() string {
-	sum := sha256.Sum256(s.Certificate().Raw)
-	return hex.EncodeToString(sum[:])
 }
 
 // testOptions are connection options and the logger of their client.
@@ -236,42 +145,42 @@ func authOf(t *testing.T, s esclient.Config) string {
 }
 
 func TestESClientTLS(t *testing.T) {
-	srv := newTLSServer(t, http.StatusOK, `{"status":"green"}`)
-	caFile := writeFile(t, "ca.crt", srv.caPEM())
+	srv := estest.NewTLSServer(t, http.StatusOK, `{"status":"green"}`)
+	caFile := estest.WriteFile(t, "ca.crt", srv.CAPEM())
 	var logs bytes.Buffer
 	logger := zerolog.New(&logs)
 
 	t.Run("CA certificate file", func(t *testing.T) {
-		clearESEnv(t)
+		estest.ClearESEnv(t)
 		t.Setenv("ELASTICSEARCH_CA_CERT", caFile)
 		require.NoError(t, health(t, &testOptions{Options: Options{URLs: []string{srv.URL}}, log: logger}))
 	})
 	t.Run("CA certificate as PEM text in the config file", func(t *testing.T) {
-		clearESEnv(t)
-		cfg := writeFile(t, "c.toml", "[elasticsearch]\nca_cert = '''\n"+srv.caPEM()+"'''\n")
+		estest.ClearESEnv(t)
+		cfg := estest.WriteFile(t, "c.toml", "[elasticsearch]\nca_cert = '''\n"+srv.CAPEM()+"'''\n")
 		require.NoError(t, health(t, &testOptions{Options: Options{URLs: []string{srv.URL}, ConfigPath: cfg}, log: logger}))
 	})
 	t.Run("unknown authority", func(t *testing.T) {
-		clearESEnv(t)
-		before := srv.conns.Load()
+		estest.ClearESEnv(t)
+		before := srv.Conns()
 		err := health(t, &testOptions{Options: Options{URLs: []string{srv.URL}}, log: logger})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "TLS: certificate of "+srv.URL+" signed by unknown authority (set ELASTICSEARCH_CA_CERT")
-		require.Equal(t, int32(1), srv.conns.Load()-before, "a TLS verification failure is not retried")
+		require.Equal(t, int32(1), srv.Conns()-before, "a TLS verification failure is not retried")
 	})
 	t.Run("pinned fingerprint", func(t *testing.T) {
-		clearESEnv(t)
-		t.Setenv("ELASTICSEARCH_CA_FINGERPRINT", strings.ToUpper(srv.fingerprint()[:2])+":"+srv.fingerprint()[2:])
+		estest.ClearESEnv(t)
+		t.Setenv("ELASTICSEARCH_CA_FINGERPRINT", strings.ToUpper(srv.Fingerprint()[:2])+":"+srv.Fingerprint()[2:])
 		require.NoError(t, health(t, &testOptions{Options: Options{URLs: []string{srv.URL}}, log: logger}))
 	})
 	t.Run("wrong fingerprint", func(t *testing.T) {
-		clearESEnv(t)
+		estest.ClearESEnv(t)
 		o := &testOptions{Options: Options{URLs: []string{srv.URL}, CAFingerprint: strings.Repeat("ab", 32)}, log: logger}
 		err := health(t, o)
 		require.ErrorContains(t, err, "matches the pinned fingerprint (check ELASTICSEARCH_CA_FINGERPRINT or --es-ca-fingerprint;")
 	})
 	t.Run("insecure skip verify warns", func(t *testing.T) {
-		clearESEnv(t)
+		estest.ClearESEnv(t)
 		logs.Reset()
 		require.NoError(t, health(t, &testOptions{Options: Options{URLs: []string{srv.URL}, InsecureSkipVerify: true}, log: logger}))
 		require.Contains(t, logs.String(), `"level":"warn"`)
@@ -287,45 +196,45 @@ func TestESClient401FailsFast(t *testing.T) {
 		header string
 		want   string
 	}{
-		{"api key", map[string]string{"ELASTICSEARCH_API_KEY": testAPIKey}, "APIKey " + testAPIKey,
+		{"api key", map[string]string{"ELASTICSEARCH_API_KEY": estest.APIKey()}, "APIKey " + estest.APIKey(),
 			"Elasticsearch rejected the API key from ELASTICSEARCH_API_KEY (401 Unauthorized: unable to authenticate"},
-		{"basic", map[string]string{"ELASTICSEARCH_USERNAME": "runner", "ELASTICSEARCH_PASSWORD": testPassword},
-			"Basic " + base64.StdEncoding.EncodeToString([]byte("runner:"+testPassword)),
+		{"basic", map[string]string{"ELASTICSEARCH_USERNAME": "runner", "ELASTICSEARCH_PASSWORD": estest.Password},
+			"Basic " + base64.StdEncoding.EncodeToString([]byte("runner:"+estest.Password)),
 			`Elasticsearch rejected user "runner" with the password from ELASTICSEARCH_PASSWORD`},
 		{"none", nil, "", "Elasticsearch requires authentication (401 Unauthorized"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearESEnv(t)
+			estest.ClearESEnv(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			srv := newTLSServer(t, http.StatusUnauthorized, body)
-			o := withEnv(Options{URLs: []string{srv.URL}, CACert: writeFile(t, "ca.crt", srv.caPEM())})
+			srv := estest.NewTLSServer(t, http.StatusUnauthorized, body)
+			o := withEnv(Options{URLs: []string{srv.URL}, CACert: estest.WriteFile(t, "ca.crt", srv.CAPEM())})
 			c, err := o.Client(zerolog.Nop())
 			require.NoError(t, err)
 			for range 5 {
 				_, err = esclient.Call(context.Background(), c, esapi.ClusterHealthRequest{})
 				require.Error(t, err)
 				require.Contains(t, err.Error(), tt.want)
-				requireNoSecrets(t, err.Error())
+				estest.RequireNoSecrets(t, err.Error())
 				require.True(t, esclient.IsSetupError(err))
 			}
-			require.Equal(t, 1, srv.requests(), "after a 401 no request reaches Elasticsearch")
-			require.Equal(t, tt.header, srv.authHeader())
+			require.Equal(t, 1, srv.Requests(), "after a 401 no request reaches Elasticsearch")
+			require.Equal(t, tt.header, srv.AuthHeader())
 		})
 	}
 }
 
 func TestConfigFileSecretsRelative(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	t.Run("secret files relative to the config file", func(t *testing.T) {
 		dir := t.TempDir()
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "key"), []byte(testAPIKey), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "key"), []byte(estest.APIKey()), 0o600))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "esrule.toml"), []byte("[elasticsearch]\napi_key_file = \"key\"\n"), 0o600))
 		s, err := withEnv(Options{ConfigPath: filepath.Join(dir, "esrule.toml")}).Settings()
 		require.NoError(t, err)
-		require.Equal(t, testAPIKey, s.APIKey)
+		require.Equal(t, estest.APIKey(), s.APIKey)
 		require.Equal(t, "API key from config file api_key_file", authOf(t, s))
 	})
 }
@@ -345,7 +254,7 @@ func TestElasticsearchHostsIsRead(t *testing.T) {
 		{name: "hosts not a URL", hosts: "es:9200", err: "ELASTICSEARCH_HOSTS: \"es:9200\": want http:// or https://"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearESEnv(t)
+			estest.ClearESEnv(t)
 			t.Setenv("ELASTICSEARCH_URL", tc.url)
 			t.Setenv("ELASTICSEARCH_HOSTS", tc.hosts)
 			s, err := withEnv(Options{}).Settings()
@@ -368,7 +277,7 @@ func TestUnreachableNamesURLAndSetting(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	t.Setenv("ELASTICSEARCH_HOSTS", "http://"+addr)
 	c, err := withEnv(Options{}).Client(zerolog.Nop())
 	require.NoError(t, err)
@@ -388,7 +297,7 @@ func TestUnreachableNamesURLAndSetting(t *testing.T) {
 	require.Equal(t, "not ready: Elasticsearch at http://"+addr+" (from ELASTICSEARCH_HOSTS) refused the connection", text,
 		"the cause, without the dial error")
 
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	c, err = withEnv(Options{}).Client(zerolog.Nop())
 	require.NoError(t, err)
 	_, err = esclient.Call(t.Context(), c, esapi.ClusterHealthRequest{})
@@ -460,7 +369,7 @@ func TestManifestsWorkWithSystemCAsAndElasticCloud(t *testing.T) {
 		{"private CA in the Secret", map[string]string{"ELASTICSEARCH_CA_CERT": caPEM}, "CA from ELASTICSEARCH_CA_CERT", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearESEnv(t)
+			estest.ClearESEnv(t)
 			env := map[string]string{}
 			for k, v := range data {
 				env[k] = v
@@ -472,7 +381,7 @@ func TestManifestsWorkWithSystemCAsAndElasticCloud(t *testing.T) {
 				}
 				env[k] = v
 			}
-			env["ELASTICSEARCH_API_KEY"] = testAPIKey
+			env["ELASTICSEARCH_API_KEY"] = estest.APIKey()
 			for k, v := range env {
 				t.Setenv(k, v)
 			}
@@ -502,8 +411,8 @@ func testCAPEM(t *testing.T) []byte {
 // TestAllowHTTP: --es-allow-http accepts credentials over http:// to a
 // host that is not loopback.
 func TestAllowHTTP(t *testing.T) {
-	clearESEnv(t)
-	t.Setenv("ELASTICSEARCH_API_KEY", testAPIKey)
+	estest.ClearESEnv(t)
+	t.Setenv("ELASTICSEARCH_API_KEY", estest.APIKey())
 	_, err := withEnv(Options{URLs: []string{"http://192.0.2.1:9200"}}).Config(zerolog.Nop())
 	require.ErrorContains(t, err, "http://192.0.2.1:9200 would carry the credentials from ELASTICSEARCH_API_KEY in clear text")
 	cfg, err := withEnv(Options{URLs: []string{"http://192.0.2.1:9200"}, AllowHTTP: true}).Config(zerolog.Nop())

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esrule/esrule/internal/estest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/alerts"
@@ -23,7 +25,7 @@ func deepTOML(n int) string {
 }
 
 func TestHostileConfigFile(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	cases := map[string]struct {
 		content string
 		want    string
@@ -33,7 +35,7 @@ func TestHostileConfigFile(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg := writeFile(t, "esrule.toml", c.content)
+			cfg := estest.WriteFile(t, "esrule.toml", c.content)
 			code, _, errOut := runCLI(t, "--config", cfg, "rules", "list")
 			require.Equal(t, exitUsage, code, errOut)
 			require.Contains(t, errOut, c.want)
@@ -47,14 +49,14 @@ func TestHostileConfigFile(t *testing.T) {
 }
 
 func TestHostileActionsFile(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	for name, content := range map[string]string{
 		"deep nesting": deepTOML(8000),
 		"deep arrays":  "x = " + strings.Repeat("[", 50000) + strings.Repeat("]", 50000) + "\n",
 		"too large":    "# " + strings.Repeat("x", 1<<20) + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			actions := writeFile(t, "actions.toml", content)
+			actions := estest.WriteFile(t, "actions.toml", content)
 			code, _, errOut := runCLI(t, "notify", "test", "--actions", actions)
 			require.Equal(t, exitUsage, code, errOut)
 			require.Regexp(t, `nested deeper than 24 levels|larger than 1048576 bytes`, errOut)

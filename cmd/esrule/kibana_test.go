@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esrule/esrule/internal/estest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/esconfig"
@@ -23,8 +25,8 @@ import (
 // a fake of the saved-objects API: the Elasticsearch API key authenticates,
 // the space selects the path, and the whole NDJSON is the file part.
 func TestSetupImportsSavedObjects(t *testing.T) {
-	clearESEnv(t)
-	t.Setenv("ELASTICSEARCH_API_KEY", testAPIKeyID+":"+testAPIKeyKey)
+	estest.ClearESEnv(t)
+	t.Setenv("ELASTICSEARCH_API_KEY", estest.APIKeyID+":"+estest.APIKeyKey)
 	var gotPath, gotAuth string
 	var gotFile []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,8 +45,8 @@ func TestSetupImportsSavedObjects(t *testing.T) {
 	g := &globalOptions{es: esconfig.Options{LookupEnv: os.LookupEnv}}
 	require.NoError(t, importSavedObjects(context.Background(), g, srv.URL+"/", "soc", time.Minute, &out))
 	require.Equal(t, "/s/soc/api/saved_objects/_import?overwrite=true", gotPath)
-	require.Equal(t, "ApiKey "+testAPIKey, gotAuth)
+	require.Equal(t, "ApiKey "+estest.APIKey(), gotAuth)
 	require.Equal(t, kibana.SavedObjects(), gotFile)
 	require.Contains(t, out.String(), "7 imported")
-	requireNoSecrets(t, out.String())
+	estest.RequireNoSecrets(t, out.String())
 }

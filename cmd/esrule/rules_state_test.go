@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esrule/esrule/internal/estest"
+
 	"github.com/stretchr/testify/require"
 )
 
 // TestRulesListState: rules list --state shows the checkpoint, the lease
 // and the open gap read from the state index.
 func TestRulesListState(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 		w.Header().Set("Content-Type", "application/json")
@@ -41,7 +43,7 @@ func TestRulesListState(t *testing.T) {
 // TestRulesListStateJSON: with --format json the state document is under
 // "state", null for a rule that never ran.
 func TestRulesListStateJSON(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	found := true
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esrule/esrule/internal/estest"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/logging"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestAlertsTargetFlag(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	for _, tc := range []struct {
 		args  []string
 		env   string
@@ -45,7 +47,7 @@ func TestAlertsTargetFlag(t *testing.T) {
 // TestConsoleLogsWithoutColourOffTerminal: console logs to a pipe or file
 // (docker compose logs) hold no escape sequences.
 func TestConsoleLogsWithoutColourOffTerminal(t *testing.T) {
-	clearESEnv(t)
+	estest.ClearESEnv(t)
 	t.Setenv("NO_COLOR", "")
 	var out bytes.Buffer
 	g := &globalOptions{stderr: &out, logFormat: "console", logLevel: "info"}
