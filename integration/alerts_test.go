@@ -21,6 +21,7 @@ import (
 // TestIntegrationAlertsWriter writes built alerts through a write alias, then
 // writes them again (all duplicates) and finds them with Existing.
 func TestIntegrationAlertsWriter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	index := uniqueName(t, "esrule-it-alerts")

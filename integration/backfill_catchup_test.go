@@ -19,6 +19,7 @@ import (
 // the same alerts as slot-by-slot execution, progress reported in order up
 // to the last slot.
 func TestIntegrationBackfillCatchup(t *testing.T) {
+	t.Parallel()
 	env := newBackfillEnv(t)
 	d := randdata.Generate(randdata.Config{Seed: 401, Slots: 14, IndexPrefix: uniqueName(t, "bf-catchup")})
 	installAll(t, env.execEnv, []randdata.Dataset{d})

@@ -3,19 +3,11 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,60 +19,36 @@ import (
 
 // interruptedBackfill runs `esrule backfill` args, sends sig once a progress
 // line shows a slot done, and returns the exit code, stdout and stderr.
-func interruptedBackfill(t *testing.T, bin string, sig syscall.Signal, args []string) (int, string, string) {
+func interruptedBackfill(t *testing.T, sig syscall.Signal, args []string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"backfill"}, args...)...)
-	cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	pipe, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	var (
-		mu     sync.Mutex
-		stderr strings.Builder
-	)
 	progressed := make(chan struct{})
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(pipe)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		signalled := false
-		for sc.Scan() {
-			mu.Lock()
-			stderr.WriteString(sc.Text() + "\n")
-			mu.Unlock()
+	signalled := false
+	p := startEsrule(t, "esrule backfill", procSpec{
+		args: append([]string{"backfill"}, args...), env: []string{"ELASTICSEARCH_URL=" + esURL},
+		onLine: func(line []byte) {
 			var l map[string]any
-			if !signalled && json.Unmarshal(sc.Bytes(), &l) == nil && l["message"] == "backfill progress" {
+			if !signalled && json.Unmarshal(line, &l) == nil && l["message"] == "backfill progress" {
 				if n, _ := l["slots_done"].(float64); n > 0 {
 					signalled = true
 					close(progressed)
 				}
 			}
+		},
+	})
+	waitFor(t, "backfill progress", func() (bool, string) {
+		select {
+		case <-progressed:
+			return true, ""
+		default:
 		}
-		_, _ = io.Copy(io.Discard, pipe)
-	}()
-	select {
-	case <-progressed:
-		require.NoError(t, cmd.Process.Signal(sig))
-	case <-scanned:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no progress within 2 minutes")
-	}
-	<-scanned
-	err = cmd.Wait()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return code, stdout.String(), stderr.String()
+		if p.hasExited() {
+			t.Fatalf("backfill ended (%v) before any progress:\n%s", p.err, p.output())
+		}
+		return false, p.progress()
+	})
+	p.signal(t, sig)
+	code := p.wait(t)
+	return code, p.stdout.String(), p.stderr.String()
 }
 
 var interruptedRE = regexp.MustCompile(`esrule: interrupted at slot (\S+); (\d+) of (\d+) slots done`)
@@ -92,7 +60,6 @@ var interruptedRE = regexp.MustCompile(`esrule: interrupted at slot (\S+); (\d+)
 func TestIntegrationBackfillInterrupt(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
-	bin := buildEsrule(t)
 	to := e.s0.Add(-time.Hour)
 	from := to.Add(-time.Hour) // 1800 slots of 2s
 	args := []string{
@@ -106,7 +73,7 @@ func TestIntegrationBackfillInterrupt(t *testing.T) {
 		sig  syscall.Signal
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
-		code, stdout, stderr := interruptedBackfill(t, bin, tc.sig, args)
+		code, stdout, stderr := interruptedBackfill(t, tc.sig, args)
 		require.Equal(t, tc.code, code, "stderr:\n%s", stderr)
 		m := interruptedRE.FindStringSubmatch(stderr)
 		require.NotNil(t, m, "stderr:\n%s", stderr)
@@ -131,7 +98,7 @@ func TestIntegrationBackfillInterrupt(t *testing.T) {
 		require.EqualValues(t, n, sum["slots_done"])
 	}
 
-	r := runBackfillProcess(t, bin, args)
+	r := runBackfillProcess(t, args)
 	require.Equal(t, 0, r.code, r.stderr)
 	var sum map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
@@ -147,7 +114,7 @@ func TestIntegrationBackfillInterrupt(t *testing.T) {
 			dryArgs[i] = dryFrom.Format(time.RFC3339)
 		}
 	}
-	code, _, stderr := interruptedBackfill(t, bin, syscall.SIGINT, dryArgs)
+	code, _, stderr := interruptedBackfill(t, syscall.SIGINT, dryArgs)
 	require.Equal(t, 130, code, stderr)
 	require.Contains(t, stderr, "dry run: nothing was checkpointed")
 	var ck state.Backfill
@@ -162,24 +129,22 @@ func TestIntegrationBackfillInterrupt(t *testing.T) {
 func TestIntegrationRunDryRunSummaryOnStdout(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
-	bin := buildEsrule(t)
 	slot := e.s0.Add(2 * serveInterval)
 	for _, format := range []string{"json", "table"} {
-		cmd := exec.Command(bin, "run", "--dry-run", "--rules", e.writeRuleFile(t), "--state-index", e.stateIndex,
-			"--at", slot.Format(time.RFC3339), "--format", format)
-		cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		require.NoError(t, cmd.Run(), stderr.String())
-		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-		require.NotContains(t, stderr.String(), "summary")
+		r := runEsruleSpec(t, "esrule run --dry-run", procSpec{env: []string{"ELASTICSEARCH_URL=" + esURL}, args: []string{
+			"run", "--dry-run", "--rules", e.writeRuleFile(t), "--state-index", e.stateIndex,
+			"--at", slot.Format(time.RFC3339), "--format", format}})
+		require.Zero(t, r.code, r.stderr)
+		stdout, stderr := r.stdout, r.stderr
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		require.NotContains(t, stderr, "summary")
 		alertLines := 0
 		for _, l := range lines {
 			if strings.HasPrefix(l, `{"_index"`) {
 				alertLines++
 			}
 		}
-		require.Positive(t, alertLines, "would-be alerts: %s", stdout.String())
+		require.Positive(t, alertLines, "would-be alerts: %s", stdout)
 		last := lines[len(lines)-1]
 		if format == "json" {
 			var sum map[string]any
@@ -196,19 +161,7 @@ func TestIntegrationRunDryRunSummaryOnStdout(t *testing.T) {
 }
 
 // runBackfillProcess runs `esrule backfill` args to its end.
-func runBackfillProcess(t *testing.T, bin string, args []string) cliRun {
+func runBackfillProcess(t *testing.T, args []string) cliRun {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"backfill"}, args...)...)
-	cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := cliRun{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else {
-		require.NoError(t, err, fmt.Sprint(r))
-	}
-	return r
+	return runEsruleSpec(t, "esrule backfill", procSpec{args: append([]string{"backfill"}, args...), env: []string{"ELASTICSEARCH_URL=" + esURL}})
 }

@@ -37,6 +37,7 @@ func newBackfillEnv(t *testing.T) *backfillEnv {
 	index := uniqueName(t, "esrule-state-bf")
 	zero := 0
 	require.NoError(t, mappings.Ensure(context.Background(), env.c, mappings.Options{Space: env.space, Replicas: &zero, StateIndex: index}))
+	waitActive(t, env.c, env.alias, index)
 	return &backfillEnv{execEnv: env, store: state.NewStore(env.c, index), index: index}
 }
 
@@ -220,6 +221,7 @@ func interruptAndResume(t *testing.T, env *backfillEnv, r *rule.Rule, o backfill
 }
 
 func TestIntegrationBackfillRandomized(t *testing.T) {
+	t.Parallel()
 	seeds := seedsFromEnv(t, "ESRULE_BACKFILL_SEEDS", 1, 6)
 	env := newBackfillEnv(t)
 	datasets := make([]randdata.Dataset, len(seeds))
@@ -239,6 +241,7 @@ func TestIntegrationBackfillRandomized(t *testing.T) {
 // fallback: the scan's missing-bucket side), arrays, and max_signals small
 // enough to truncate slots.
 func TestIntegrationBackfillShapes(t *testing.T) {
+	t.Parallel()
 	env := newBackfillEnv(t)
 	configs := []randdata.Config{
 		{Seed: 201, Fields: []string{randdata.FieldSuccess}},
@@ -270,6 +273,7 @@ func TestIntegrationBackfillShapes(t *testing.T) {
 // A dry run writes nothing (no alert, no checkpoint) and yields the alerts
 // a real run writes.
 func TestIntegrationBackfillDryRun(t *testing.T) {
+	t.Parallel()
 	env := newBackfillEnv(t)
 	d := randdata.Generate(randdata.Config{Seed: 301, Slots: 12, MaxSignals: 2, IndexPrefix: uniqueName(t, "bf-dry")})
 	installAll(t, env.execEnv, []randdata.Dataset{d})

@@ -251,6 +251,7 @@ func corpusCases() []corpusCase {
 }
 
 func TestIntegrationCorpus(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := context.Background()
 	types := ecsTypes(t)
@@ -314,6 +315,7 @@ func TestIntegrationCorpus(t *testing.T) {
 // TestIntegrationCorpusLoadsAndExplains loads every rule under rules/ and
 // testdata/ and explains it with field types from a real index.
 func TestIntegrationCorpusLoadsAndExplains(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := context.Background()
 	index := uniqueName(t, "esrule-it-corpus-explain")
@@ -357,6 +359,7 @@ func TestIntegrationCorpusLoadsAndExplains(t *testing.T) {
 // TestIntegrationRuleCheck: `rules validate --es` finds missing fields,
 // conflicting types, unusable types and patterns matching nothing.
 func TestIntegrationRuleCheck(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	base := uniqueName(t, "esrule-it-rulecheck")
 	for name, mapping := range map[string]string{

@@ -30,6 +30,7 @@ import (
 // a backfill over the whole period, and the executor slot by slot over the
 // last day.
 func TestIntegrationDemoScenarios(t *testing.T) {
+	t.Parallel()
 	env := newBackfillEnv(t)
 	for _, filebeat := range []bool{false, true} {
 		t.Run(map[bool]string{false: "agent", true: "filebeat"}[filebeat], func(t *testing.T) {

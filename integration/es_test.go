@@ -9,6 +9,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -30,30 +32,33 @@ var esURL = func() string {
 }()
 
 func TestMain(m *testing.M) {
-	if err := waitForES(60 * time.Second); err != nil {
+	if err := waitForES(time.Minute); err != nil {
 		fmt.Fprintf(os.Stderr, "integration: Elasticsearch at %s is not reachable: %v\n", esURL, err)
 		fmt.Fprintln(os.Stderr, "integration: start it with scripts/elasticsearch.sh start and set ESRULE_TEST_ES_URL")
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	// The binary builds while the first tests run; the tests that run it wait for it.
+	go func() { _, _ = buildBinary() }()
+	code := m.Run()
+	removeBinary()
+	os.Exit(code)
 }
 
-func waitForES(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	var last error
-	for time.Now().Before(deadline) {
+// waitForES waits until Elasticsearch answers a yellow cluster health; it
+// gives up when the answer has not changed for stall.
+func waitForES(stall time.Duration) error {
+	last, ok := pollUntil(stall, func() (bool, string) {
 		res, err := http.Get(esURL + "/_cluster/health?wait_for_status=yellow&timeout=5s")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %d", res.StatusCode)
+		if err != nil {
+			return false, err.Error()
 		}
-		last = err
-		time.Sleep(500 * time.Millisecond)
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK, fmt.Sprintf("status %d", res.StatusCode)
+	})
+	if !ok {
+		return errors.New(last)
 	}
-	return last
+	return nil
 }
 
 // newClient returns a client for the Elasticsearch under test.
@@ -98,4 +103,31 @@ func uniqueName(t testing.TB, prefix string) string {
 		}
 	})
 	return name
+}
+
+// waitActive waits until the primaries of indices (names, aliases or
+// patterns) are started. Elasticsearch acknowledges an index creation after
+// a timeout even when its primary has not started yet, which happens on a
+// loaded test machine; a search then fails (no shard available).
+func waitActive(t testing.TB, c *elasticsearch.Client, indices ...string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("primaries of %v started", indices), func() (bool, string) {
+		res, err := c.Cluster.Health(c.Cluster.Health.WithIndex(indices...), c.Cluster.Health.WithWaitForStatus("yellow"),
+			c.Cluster.Health.WithTimeout(5*time.Second))
+		if err != nil {
+			return false, err.Error()
+		}
+		defer res.Body.Close()
+		var h struct {
+			Status             string `json:"status"`
+			ActivePrimaries    int    `json:"active_primary_shards"`
+			InitializingShards int    `json:"initializing_shards"`
+			UnassignedShards   int    `json:"unassigned_shards"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+			return false, err.Error()
+		}
+		return res.StatusCode == http.StatusOK && h.Status != "red", fmt.Sprintf("%d %s: %d active primaries, %d initializing, %d unassigned",
+			res.StatusCode, h.Status, h.ActivePrimaries, h.InitializingShards, h.UnassignedShards)
+	})
 }

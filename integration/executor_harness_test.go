@@ -46,6 +46,7 @@ func newExecEnv(t *testing.T) *execEnv {
 	state := uniqueName(t, "esrule-state-exec")
 	zero := 0
 	require.NoError(t, mappings.Ensure(ctx, c, mappings.Options{Space: space, Replicas: &zero, StateIndex: state}))
+	waitActive(t, c, mappings.AlertsAlias(space), state)
 	t.Cleanup(func() {
 		res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space))
 		if err == nil {

@@ -23,6 +23,7 @@ import (
 // ESRULE_EXEC_SEEDS selects seeds: "17", "1-200" or "3,5,9" (default 1-50);
 // ESRULE_EXEC_DOCS sets the random documents per dataset (default 300).
 func TestIntegrationExecutorRandomized(t *testing.T) {
+	t.Parallel()
 	seeds := seedsFromEnv(t, "ESRULE_EXEC_SEEDS", 1, 50)
 	docs := 0
 	if v := os.Getenv("ESRULE_EXEC_DOCS"); v != "" {
@@ -56,6 +57,7 @@ func TestIntegrationExecutorRandomized(t *testing.T) {
 // and an ip as the single field, 2 and 3 fields mixing types, each timestamp
 // mode, and max_signals 1.
 func TestIntegrationExecutorShapes(t *testing.T) {
+	t.Parallel()
 	env := newExecEnv(t)
 	configs := []randdata.Config{
 		{Seed: 101, Fields: []string{randdata.FieldSuccess}},
@@ -89,6 +91,7 @@ func TestIntegrationExecutorShapes(t *testing.T) {
 // three fields from one document's arrays) in one window: composite paging,
 // max_signals across pages, history composite crowding (docs/semantics.md D4).
 func TestIntegrationExecutorPaging(t *testing.T) {
+	t.Parallel()
 	env := newExecEnv(t)
 	datasets := []randdata.Dataset{
 		randdata.BigSingle(uniqueName(t, "exec-bigsingle")),
@@ -103,6 +106,7 @@ func TestIntegrationExecutorPaging(t *testing.T) {
 
 // A boolean as the single new-terms field: false is new, true is not.
 func TestIntegrationExecutorBooleanTerm(t *testing.T) {
+	t.Parallel()
 	env := newExecEnv(t)
 	d := randdata.Booleans(uniqueName(t, "exec-bool"))
 	installAll(t, env, []randdata.Dataset{d})
@@ -115,6 +119,7 @@ func TestIntegrationExecutorBooleanTerm(t *testing.T) {
 // Two documents with the same new term at the same millisecond in different
 // indices: either may become the alert, but exactly one alert is written.
 func TestIntegrationExecutorTies(t *testing.T) {
+	t.Parallel()
 	env := newExecEnv(t)
 	d := randdata.Ties(uniqueName(t, "exec-ties"))
 	installAll(t, env, []randdata.Dataset{d})

@@ -129,7 +129,7 @@ func TestIntegrationFaultsReplicas(t *testing.T) {
 		}
 		replicas = append(replicas, &replica{m: m, stop: startServe(t, cfg)})
 	}
-	e.waitCheckpoint(t, e.slot(14), 120*time.Second)
+	e.waitCheckpoint(t, e.slot(14))
 	proxy.setRate(0) // the replicas stop cleanly
 	for _, r := range replicas {
 		r.stop()

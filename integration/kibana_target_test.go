@@ -5,11 +5,9 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,20 +80,10 @@ func kibanaAlertsIndex(t *testing.T, c *elasticsearch.Client, space string) stri
 
 // runEsrule runs the binary with ELASTICSEARCH_URL set and returns its exit
 // code, stdout and stderr.
-func runEsrule(t *testing.T, bin string, args ...string) (int, string, string) {
+func runEsrule(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "ELASTICSEARCH_URL="+esURL, "ESRULE_LOG_FORMAT=json")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return code, stdout.String(), stderr.String()
+	r := runEsruleSpec(t, "esrule "+args[0], procSpec{args: args, env: []string{"ELASTICSEARCH_URL=" + esURL, "ESRULE_LOG_FORMAT=json"}})
+	return r.code, r.stdout, r.stderr
 }
 
 // TestIntegrationKibanaAlertsTarget writes the Okta demo's alerts with
@@ -106,8 +94,8 @@ func runEsrule(t *testing.T, bin string, args ...string) (int, string, string) {
 // Alerts table filters and sorts on is searchable with esrule's value. The
 // list of those fields with esrule's values is logged.
 func TestIntegrationKibanaAlertsTarget(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
-	bin := buildEsrule(t)
 	space := strings.TrimPrefix(uniqueName(t, ".internal.alerts-security.alerts-it"), ".internal.alerts-security.alerts-")
 	stateIndex := uniqueName(t, "esrule-state-kibana")
 
@@ -133,20 +121,20 @@ func TestIntegrationKibanaAlertsTarget(t *testing.T) {
 		"--from", start.Add(-5 * time.Minute).Format(time.RFC3339), "--to", end.Format(time.RFC3339), "--progress", "none"}
 
 	// Kibana has not created the alias: setup and backfill refuse, saying so.
-	code, _, stderr := runEsrule(t, bin, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex)
+	code, _, stderr := runEsrule(t, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex)
 	require.NotZero(t, code)
 	require.Contains(t, stderr, "the Kibana Security alerts alias does not exist: .alerts-security.alerts-"+space)
 	require.Contains(t, stderr, "Kibana creates it")
-	code, _, stderr = runEsrule(t, bin, backfillArgs...)
+	code, _, stderr = runEsrule(t, backfillArgs...)
 	require.NotZero(t, code)
 	require.Contains(t, stderr, "the Kibana Security alerts alias does not exist")
 
 	alias := kibanaAlertsIndex(t, c, space)
-	code, stdout, stderr := runEsrule(t, bin, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex, "--replicas", "0")
+	code, stdout, stderr := runEsrule(t, "setup", "--alerts-target", "kibana", "--space", space, "--state-index", stateIndex, "--replicas", "0")
 	require.Zero(t, code, "setup: %s %s", stdout, stderr)
 	t.Logf("esrule setup --alerts-target kibana:\n%s", stdout)
 
-	code, stdout, stderr = runEsrule(t, bin, backfillArgs...)
+	code, stdout, stderr = runEsrule(t, backfillArgs...)
 	require.Zero(t, code, "backfill: %s\n%s", stdout, stderr)
 	var summary struct {
 		AlertsCreated int    `json:"alerts_created"`

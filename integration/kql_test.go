@@ -113,6 +113,7 @@ func typedOptions(t *testing.T, c *elasticsearch.Client, index, query string) kq
 }
 
 func TestIntegrationKQLHits(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	index := createKQLFixture(t, c)
 
@@ -156,6 +157,7 @@ func TestIntegrationKQLHits(t *testing.T) {
 }
 
 func TestIntegrationKQLFieldCaps(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	index := createKQLFixture(t, c)
 

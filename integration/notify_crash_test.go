@@ -17,15 +17,16 @@ import (
 // before sending them (kill -9 between the alert write and the delivery) are
 // delivered by the next process, once each.
 func TestIntegrationNotifyCrashBeforeSend(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
 	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 6})
 	// No delivery loop ran: the writer "died". A fresh process starts.
-	_, stop := runDeliverer(t, c, notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL}))
-	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
-	time.Sleep(time.Second)
-	require.NoError(t, stop())
+	run := runDeliverer(t, c, notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL}))
+	hook.waitDelivered(t, ids)
+	run.waitRounds(t, 3)
+	require.NoError(t, run.stop())
 	requireOncePerID(t, hook.counts(), ids)
 	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
 }
@@ -35,6 +36,7 @@ func TestIntegrationNotifyCrashBeforeSend(t *testing.T) {
 // sends that alert again once its claim expired: a naive receiver sees it
 // twice, one that drops repeated Idempotency-Keys once, and nothing is lost.
 func TestIntegrationNotifyCrashAfterSend(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
@@ -51,9 +53,9 @@ func TestIntegrationNotifyCrashAfterSend(t *testing.T) {
 		crashedOn = alertID
 		return errors.New("kill -9")
 	}
-	_, stop := runDeliverer(t, c, first)
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return crashedOn != "" }, 20*time.Second, 20*time.Millisecond)
-	require.Error(t, stop(), "Run reports the simulated crash")
+	run := runDeliverer(t, c, first)
+	hook.waitFor(t, "the simulated crash", func() bool { mu.Lock(); defer mu.Unlock(); return crashedOn != "" })
+	require.Error(t, run.stop(), "Run reports the simulated crash")
 	require.Equal(t, map[string]int{crashedOn: 1}, hook.counts())
 	st := notifyStates(t, c, alias, "hook")[crashedOn]
 	require.Equal(t, notify.StatusSending, st["status"], "the claim stays behind")
@@ -62,10 +64,12 @@ func TestIntegrationNotifyCrashAfterSend(t *testing.T) {
 	second := notifyConfig(alias, action)
 	second.Owner = "process-2"
 	second.ClaimTimeout = time.Second
-	_, stop = runDeliverer(t, c, second)
-	require.Eventually(t, func() bool { return hook.counts()[crashedOn] == 2 && hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
-	time.Sleep(time.Second)
-	require.NoError(t, stop())
+	run = runDeliverer(t, c, second)
+	hook.waitFor(t, "the crashed-on alert sent again and every alert delivered", func() bool {
+		return hook.counts()[crashedOn] == 2 && hook.hasAll(ids)
+	})
+	run.waitRounds(t, 3)
+	require.NoError(t, run.stop())
 
 	naive := hook.counts()
 	deduplicated := map[string]int{}
@@ -82,6 +86,7 @@ func TestIntegrationNotifyCrashAfterSend(t *testing.T) {
 // sees at most MaxInFlight requests at a time and few requests overall (the
 // destination backs off); once it is fast again every alert arrives once.
 func TestIntegrationNotifySlowReceiver(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
@@ -90,20 +95,24 @@ func TestIntegrationNotifySlowReceiver(t *testing.T) {
 
 	cfg := notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL,
 		Timeout: 200 * time.Millisecond, MaxInFlight: 2, Rate: 100})
-	_, stop := runDeliverer(t, c, cfg)
-	require.Eventually(t, func() bool { n, _ := hook.stats(); return n >= 2 }, 20*time.Second, 20*time.Millisecond)
-	time.Sleep(3 * time.Second)
+	run := runDeliverer(t, c, cfg)
+	hook.waitFor(t, "8 requests to the slow receiver", func() bool { n, _ := hook.stats(); return n >= 8 })
 	slowRequests, maxFlight := hook.stats()
 	require.Empty(t, hook.counts(), "every request timed out")
 	require.LessOrEqual(t, maxFlight, 2, "bounded in-flight requests")
-	// Timeout 200ms, backoff 100ms doubling to 500ms: about 14 requests in 3.5s.
-	require.LessOrEqual(t, slowRequests, 20, "no pile-up: the destination backs off")
+	// No pile-up: request k+2 waits for a slot of request k or k+1, which
+	// fails after the 200ms timeout; from the third failure on, each pauses
+	// the destination for 100ms doubling to 500ms. So request 6 comes at
+	// least 300ms after request 4, and request 8 at least 600ms after
+	// request 6 (later on a loaded machine, never sooner); without the
+	// backoff, 200ms each.
+	require.GreaterOrEqual(t, hook.arrivedAt(8).Sub(hook.arrivedAt(4)), 700*time.Millisecond, "the destination backs off")
 	require.Equal(t, 0, countStatus(t, c, alias, "hook", notify.StatusSent))
 
 	hook.set(0, 0)
-	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
-	time.Sleep(500 * time.Millisecond)
-	require.NoError(t, stop())
+	hook.waitDelivered(t, ids)
+	run.waitRounds(t, 2)
+	require.NoError(t, run.stop())
 	requireOncePerID(t, hook.counts(), ids)
 	_, maxFlight = hook.stats()
 	require.LessOrEqual(t, maxFlight, 2)

@@ -20,6 +20,7 @@ import (
 // (409) notifies nothing; an action for another rule gets nothing; the
 // delivery state is on the alerts and searchable.
 func TestIntegrationNotifyDelivers(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook, slack, other := newReceiver(t), newReceiver(t), newReceiver(t)
@@ -36,13 +37,14 @@ func TestIntegrationNotifyDelivers(t *testing.T) {
 		notify.Action{Name: "soc-slack", Type: notify.TypeSlack, URL: slack.srv.URL, Rules: []string{"*"}, Rate: 50},
 		notify.Action{Name: "other", Type: notify.TypeWebhook, URL: other.srv.URL, Rules: []string{"some-other-rule"}},
 	)
-	_, stop := runDeliverer(t, c, cfg)
-	require.Eventually(t, func() bool { return hook.hasAll(want) && slack.hasAll(want) }, 20*time.Second, 50*time.Millisecond)
+	run := runDeliverer(t, c, cfg)
+	hook.waitDelivered(t, want)
+	slack.waitDelivered(t, want)
 
 	// A rewrite of the same alerts is a 409: nothing new to notify.
 	require.Empty(t, notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 5}))
-	time.Sleep(time.Second) // several rounds
-	require.NoError(t, stop())
+	run.waitRounds(t, 3)
+	require.NoError(t, run.stop())
 
 	requireOncePerID(t, hook.counts(), want)
 	requireOncePerID(t, slack.counts(), want)
@@ -73,23 +75,25 @@ func TestIntegrationNotifyDelivers(t *testing.T) {
 // TestIntegrationNotifyWake: with a long interval and no refresh, Wake with
 // the created ids delivers at once.
 func TestIntegrationNotifyWake(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
 	cfg := notifyConfig(alias, notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL})
 	cfg.Interval = time.Hour
-	d, _ := runDeliverer(t, c, cfg)
-	time.Sleep(300 * time.Millisecond) // the first round has run (nothing to send)
+	run := runDeliverer(t, c, cfg)
+	run.waitRounds(t, 1) // the first round has run (nothing to send); the next is in an hour
 
 	ids := notifyWriteAlerts(t, c, alias, notifyAlertOptions{first: 0, n: 3, refresh: "false"})
-	d.Wake(ids)
-	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 5*time.Second, 20*time.Millisecond)
+	run.d.Wake(ids)
+	hook.waitDelivered(t, ids)
 }
 
 // TestIntegrationNotifyReceiverDownThenUp: while the receiver answers 503,
 // nothing is lost and the destination is not hammered; after it recovers,
 // every alert is delivered once. A permanent 4xx is recorded and not retried.
 func TestIntegrationNotifyReceiverDownThenUp(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook, gone := newReceiver(t), newReceiver(t)
@@ -101,21 +105,26 @@ func TestIntegrationNotifyReceiverDownThenUp(t *testing.T) {
 		notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, MaxInFlight: 1},
 		notify.Action{Name: "gone", Type: notify.TypeWebhook, URL: gone.srv.URL, MaxInFlight: 1},
 	)
-	_, stop := runDeliverer(t, c, cfg)
-	require.Eventually(t, func() bool { n, _ := hook.stats(); return n >= 2 }, 20*time.Second, 20*time.Millisecond)
-	before, _ := hook.stats()
-	time.Sleep(2 * time.Second)
-	after, _ := hook.stats()
+	run := runDeliverer(t, c, cfg)
+	// Three failures in a row pause the destination for MinBackoff (100ms),
+	// doubling with every further failure: one request at a time, the
+	// fourth, fifth and sixth come at least 100, 200 and 400ms after the
+	// one before (later on a loaded machine, never sooner).
+	hook.waitFor(t, "6 requests to the receiver that is down", func() bool { n, _ := hook.stats(); return n >= 6 })
 	require.Empty(t, hook.counts())
-	// Backoff 100ms doubling to 500ms: at most about 6 attempts in 2s, not one per alert per round.
-	require.LessOrEqual(t, after-before, 8)
+	for k, backoff := range map[int]time.Duration{4: 100 * time.Millisecond, 5: 200 * time.Millisecond, 6: 400 * time.Millisecond} {
+		require.GreaterOrEqual(t, hook.arrivedAt(k).Sub(hook.arrivedAt(k-1)), backoff, "request %d: the destination backs off", k)
+	}
 	require.Equal(t, 0, countStatus(t, c, alias, "hook", notify.StatusSent))
 	require.GreaterOrEqual(t, countStatus(t, c, alias, "hook", notify.StatusPending), 1)
 
 	hook.set(http.StatusOK, 0)
-	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
-	time.Sleep(time.Second)
-	require.NoError(t, stop())
+	hook.waitDelivered(t, ids)
+	gone.waitFor(t, "every alert failed at the 404 receiver", func() bool {
+		return countStatus(t, c, alias, "gone", notify.StatusFailed) == len(ids)
+	})
+	run.waitRounds(t, 2)
+	require.NoError(t, run.stop())
 	requireOncePerID(t, hook.counts(), ids)
 	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
 
@@ -137,6 +146,7 @@ func TestIntegrationNotifyReceiverDownThenUp(t *testing.T) {
 // TestIntegrationNotifyTwoReplicas: two serve replicas run the delivery loop
 // on the same alerts; the claims (if_seq_no) let each alert go out once.
 func TestIntegrationNotifyTwoReplicas(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
@@ -145,12 +155,13 @@ func TestIntegrationNotifyTwoReplicas(t *testing.T) {
 	action := notify.Action{Name: "hook", Type: notify.TypeWebhook, URL: hook.srv.URL, Rate: 1000}
 	a, b := notifyConfig(alias, action), notifyConfig(alias, action)
 	a.Owner, b.Owner = "replica-a", "replica-b"
-	_, stopA := runDeliverer(t, c, a)
-	_, stopB := runDeliverer(t, c, b)
-	require.Eventually(t, func() bool { return hook.hasAll(ids) }, 20*time.Second, 50*time.Millisecond)
-	time.Sleep(time.Second)
-	require.NoError(t, stopA())
-	require.NoError(t, stopB())
+	runA := runDeliverer(t, c, a)
+	runB := runDeliverer(t, c, b)
+	hook.waitDelivered(t, ids)
+	runA.waitRounds(t, 2)
+	runB.waitRounds(t, 2)
+	require.NoError(t, runA.stop())
+	require.NoError(t, runB.stop())
 	requireOncePerID(t, hook.counts(), ids)
 	require.Equal(t, len(ids), countStatus(t, c, alias, "hook", notify.StatusSent))
 }
@@ -158,6 +169,7 @@ func TestIntegrationNotifyTwoReplicas(t *testing.T) {
 // TestIntegrationNotifyRunOnce: the one-shot round of esrule run delivers
 // alerts just written (no refresh yet), and a second round sends nothing.
 func TestIntegrationNotifyRunOnce(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)
@@ -173,6 +185,7 @@ func TestIntegrationNotifyRunOnce(t *testing.T) {
 // seventh request does not stop the round; the failed alerts are sent again
 // with backoff, so one round of esrule run delivers everything, once.
 func TestIntegrationNotifyRunOnceFlakyReceiver(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	alias := notifyAlertsAlias(t, c)
 	hook := newReceiver(t)

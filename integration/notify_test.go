@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
@@ -32,6 +34,7 @@ func notifyAlertsAlias(t *testing.T, c *elasticsearch.Client) string {
 	space, stateIndex := setupSpace(t)
 	zero := 0
 	require.NoError(t, mappings.Ensure(context.Background(), c, mappings.Options{Space: space, Replicas: &zero, StateIndex: stateIndex}))
+	waitActive(t, c, mappings.AlertsAlias(space), stateIndex)
 	alias := mappings.AlertsAlias(space)
 	// What the alerts template will carry (until then serve adds it on start).
 	require.NoError(t, notify.EnsureMapping(context.Background(), c, []string{alias}))
@@ -100,6 +103,7 @@ type receiver struct {
 	failEvery int           // when > 0, every failEvery-th request is answered 500
 	delay     time.Duration // wait before answering (ends early when the client gives up)
 	requests  int
+	arrivals  []time.Time    // when each request arrived
 	accepted  map[string]int // Idempotency-Key -> 2xx answers (a naive receiver's deliveries)
 	bodies    map[string]map[string]any
 	headers   map[string]http.Header
@@ -118,6 +122,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	rc.mu.Lock()
 	rc.requests++
+	rc.arrivals = append(rc.arrivals, time.Now())
 	rc.inFlight++
 	rc.maxFlight = max(rc.maxFlight, rc.inFlight)
 	status, delay := rc.status, rc.delay
@@ -179,6 +184,13 @@ func (rc *receiver) stats() (requests, maxFlight int) {
 	return rc.requests, rc.maxFlight
 }
 
+// arrivedAt returns when the nth request (from 1) arrived.
+func (rc *receiver) arrivedAt(n int) time.Time {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.arrivals[n-1]
+}
+
 // hasAll reports whether every id was accepted at least once.
 func (rc *receiver) hasAll(ids []string) bool {
 	got := rc.counts()
@@ -207,26 +219,118 @@ func notifyLogger() zerolog.Logger {
 	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 }
 
-// runDeliverer runs a Deliverer until the test ends (or stop is called) and
-// returns stop, which waits for it and returns Run's error.
-func runDeliverer(t *testing.T, c *elasticsearch.Client, cfg notify.Config) (d *notify.Deliverer, stop func() error) {
+// delivererRun is a Deliverer running in the background for a test.
+type delivererRun struct {
+	d        *notify.Deliverer
+	searches *searchCounter
+	stop     func() error
+}
+
+// runDeliverer runs a Deliverer until the test ends (or stop is called);
+// stop waits for it and returns Run's error.
+func runDeliverer(t *testing.T, c *elasticsearch.Client, cfg notify.Config) *delivererRun {
 	t.Helper()
-	d, err := notify.New(c, cfg)
+	names := make([]string, len(cfg.Actions))
+	for i, a := range cfg.Actions {
+		names[i] = a.Name
+	}
+	searches := &searchCounter{next: c, actions: names, n: map[string]int{}}
+	d, err := notify.New(searches, cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	var once sync.Once
 	var runErr error
-	stop = func() error {
+	stop := func() error {
 		once.Do(func() {
 			cancel()
-			runErr = <-done
+			runErr = waitChan(t, "the delivery loop returns after cancel", done, nil)
 		})
 		return runErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return d, stop
+	return &delivererRun{d: d, searches: searches, stop: stop}
+}
+
+// waitRounds waits until each of actions (all when none are given) has
+// completed n more rounds: each round searches the alerts once, so rounds
+// after every alert was delivered show that nothing is sent twice.
+func (r *delivererRun) waitRounds(t *testing.T, n int, actions ...string) {
+	t.Helper()
+	if len(actions) == 0 {
+		actions = r.searches.actions
+	}
+	from := r.searches.counts()
+	waitFor(t, fmt.Sprintf("%d more delivery rounds of %v", n, actions), func() (bool, string) {
+		now := r.searches.counts()
+		for _, a := range actions {
+			if now[a] < from[a]+n {
+				return false, fmt.Sprint(now)
+			}
+		}
+		return true, ""
+	})
+}
+
+// searchCounter is the Deliverer's transport: it counts the answered
+// delivery searches of each action, one per round of its worker, so that a
+// test can wait for rounds rather than for time.
+type searchCounter struct {
+	next    esapi.Transport
+	actions []string
+	mu      sync.Mutex
+	n       map[string]int
+}
+
+func (s *searchCounter) Perform(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if strings.HasSuffix(req.URL.Path, "/_search") && req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, fmt.Errorf("read the search body: %w", err)
+		}
+		body = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	res, err := s.next.Perform(req)
+	if body != nil && err == nil && res.StatusCode == http.StatusOK {
+		s.mu.Lock()
+		for _, a := range s.actions {
+			if bytes.Contains(body, []byte(`.`+a+`.status"`)) {
+				s.n[a]++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return res, err
+}
+
+func (s *searchCounter) counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.n))
+	for k, v := range s.n {
+		out[k] = v
+	}
+	return out
+}
+
+// waitDelivered waits until rc accepted every id, for as long as rc gets
+// requests or accepts alerts.
+func (rc *receiver) waitDelivered(t *testing.T, ids []string) {
+	t.Helper()
+	rc.waitFor(t, fmt.Sprintf("%d alerts delivered", len(ids)), func() bool { return rc.hasAll(ids) })
+}
+
+// waitFor waits until cond holds, for as long as rc gets requests or
+// accepts alerts.
+func (rc *receiver) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitFor(t, what, func() (bool, string) {
+		requests, _ := rc.stats()
+		return cond(), fmt.Sprintf("%d requests, %d alerts accepted", requests, len(rc.counts()))
+	})
 }
 
 // notifyStates returns esrule.notify.<action> of every alert in alias, by id.

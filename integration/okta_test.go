@@ -45,6 +45,7 @@ func loadOktaDemo(t *testing.T, c *elasticsearch.Client, cfg demo.Config) (*demo
 }
 
 func TestIntegrationOktaDemoLoadsWithoutMappingConflicts(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	ctx := context.Background()
 	for _, filebeat := range []bool{false, true} {
@@ -116,6 +117,7 @@ func TestIntegrationOktaDemoLoadsWithoutMappingConflicts(t *testing.T) {
 }
 
 func TestIntegrationOktaDemoRestoresIndexSettings(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	cfg := oktaDemoConfig(t, false)
 	cfg.Users, cfg.Scenarios = 3, false

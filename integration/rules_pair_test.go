@@ -23,6 +23,7 @@ import (
 // new combination even when the actor is old; the built-in rule alerts on a
 // new actor alone.
 func TestIntegrationRulesOktaPairVariant(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := newExecEnv(t)
 	index := uniqueName(t, "logs-okta.system-pair")

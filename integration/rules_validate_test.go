@@ -15,6 +15,7 @@ import (
 // terms field mapped as text, which run would reject at execution (exit 1),
 // as a rule problem (exit 2); a keyword field passes.
 func TestIntegrationRulesValidateTextField(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	index := "esrule-validate-typed-" + randomSecret()[:8]
 	res, err := c.Indices.Create(index, c.Indices.Create.WithBody(strings.NewReader(

@@ -83,6 +83,7 @@ func canonJSON(raw []byte) any {
 // must return the same aggregations for every request, so that unit tests
 // built on it test what Elasticsearch would do.
 func TestIntegrationSearchFakeAgreesWithElasticsearch(t *testing.T) {
+	t.Parallel()
 	env := newExecEnv(t)
 	client := newEngine(t, engine.Config{}).Client()
 	configs := []randdata.Config{

@@ -4,7 +4,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/pbkdf2"
@@ -18,18 +17,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,11 +51,18 @@ type secureES struct {
 	extraRoles map[string]string
 }
 
+// secureNode is held by the security test that uses the secured node.
+var secureNode sync.Mutex
+
 // requireSecureES returns the secured Elasticsearch. In CI (CI=true) a
 // missing or unreachable one fails the test, except in the run against a
 // plain 9.x node, to which scripts/test.sh gives no secured node.
 func requireSecureES(t *testing.T) *secureES {
 	t.Helper()
+	// The security tests rewrite the node's file realm and share its
+	// default space: one at a time, beside the other tests.
+	secureNode.Lock()
+	t.Cleanup(secureNode.Unlock)
 	s := &secureES{
 		url: os.Getenv("ESRULE_TEST_ES_SECURE_URL"), ca: os.Getenv("ESRULE_TEST_ES_CA"),
 		user: os.Getenv("ESRULE_TEST_ES_USER"), password: os.Getenv("ESRULE_TEST_ES_PASSWORD"),
@@ -79,21 +84,14 @@ func requireSecureES(t *testing.T) *secureES {
 		Addresses: []string{s.url}, CACert: ca, Username: s.user, Password: s.password,
 	})
 	require.NoError(t, err)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	waitFor(t, "secured Elasticsearch at "+s.url+" reachable as "+s.user, func() (bool, string) {
 		res, err := s.super.Cluster.Health(s.super.Cluster.Health.WithWaitForStatus("yellow"), s.super.Cluster.Health.WithTimeout(5*time.Second))
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-			err = fmt.Errorf("status %d", res.StatusCode)
+		if err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("secured Elasticsearch at %s is not reachable as %s: %v", s.url, s.user, err)
-		}
-		time.Sleep(time.Second)
-	}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK, fmt.Sprintf("status %d", res.StatusCode)
+	})
 	return s
 }
 
@@ -201,17 +199,10 @@ func (s *secureES) provisionFileRealm(t *testing.T, roles []string, users []file
 
 	// The node reloads these files every 5 s.
 	for _, u := range users {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		waitFor(t, "file realm user "+u.name+" active", func() (bool, string) {
 			status, body := s.do(t, basicAuth(u.name, u.password), http.MethodGet, "/_security/_authenticate", nil)
-			if status == http.StatusOK && bytes.Contains(body, []byte(u.role)) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("file realm user %s not active after 30 s: %d %s", u.name, status, body)
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
+			return status == http.StatusOK && bytes.Contains(body, []byte(u.role)), fmt.Sprintf("%d %s", status, body)
+		})
 	}
 }
 
@@ -285,34 +276,6 @@ func otherCA(t *testing.T) string {
 	return p
 }
 
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// esruleBinary builds cmd/esrule once (or uses ESRULE_TEST_BIN).
-func esruleBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("ESRULE_TEST_BIN"); p != "" {
-		return p
-	}
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "esrule-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "esrule")
-		out, err := exec.Command("go", "build", "-o", binaryPath, "../cmd/esrule").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, binaryErr)
-	return binaryPath
-}
-
 // cliRun is one run of the esrule binary.
 type cliRun struct {
 	code           int
@@ -333,27 +296,45 @@ var outputs struct {
 // HOME) and records its output for the secrets check.
 func runESRule(t *testing.T, env map[string]string, args ...string) cliRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, esruleBinary(t), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := cliRun{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
+	r := runEsruleSpec(t, "esrule "+args[0], procSpec{args: args, env: envList(env), cleanEnv: true})
 	outputs.mu.Lock()
 	outputs.all = append(outputs.all, r.stdout, r.stderr)
 	outputs.mu.Unlock()
 	return r
+}
+
+// envList turns env into NAME=value entries.
+func envList(env map[string]string) []string {
+	var out []string
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// recordOutput adds a process's output to the secrets check when the test
+// ends.
+func recordOutput(t *testing.T, p *esruleProc) {
+	t.Cleanup(func() {
+		outputs.mu.Lock()
+		outputs.all = append(outputs.all, p.stdout.String(), p.stderr.String())
+		outputs.mu.Unlock()
+	})
+}
+
+// stopServe sends SIGTERM to a serve process and expects exit 0.
+func stopServe(t *testing.T, p *esruleProc) {
+	t.Helper()
+	p.signal(t, syscall.SIGTERM)
+	require.Zero(t, p.wait(t), p.stderr.String())
+}
+
+// requireNoErrorLogged fails when the process logged at level error.
+func requireNoErrorLogged(t *testing.T, p *esruleProc) {
+	t.Helper()
+	for _, l := range logLines(p.stderr.String()) {
+		require.NotEqual(t, "error", l["log.level"], "serve logged an error: %s", p.stderr.String())
+	}
 }
 
 // logLines decodes the JSON log lines of stderr.

@@ -28,6 +28,7 @@ import (
 // alerts index and a tick delivers their notifications; the runner cannot
 // create or delete Kibana's indices.
 func TestIntegrationSecurityKibanaTarget(t *testing.T) {
+	t.Parallel()
 	es := requireSecureES(t)
 	runner := fileRealmUser{name: "esrule-test-runner-kbn", password: randomSecret(), role: "esrule-runner-kibana"}
 	setup := fileRealmUser{name: "esrule-test-setup-kbn", password: randomSecret(), role: "esrule-setup-kibana"}

@@ -19,6 +19,7 @@ import (
 // that says so; the leaf's fingerprint works alone. An http:// URL to the
 // node is answered with "this node speaks TLS" after one request.
 func TestIntegrationSecurityPinning(t *testing.T) {
+	t.Parallel()
 	es := requireSecureES(t)
 	b, err := os.ReadFile(es.ca)
 	require.NoError(t, err)

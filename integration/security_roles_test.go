@@ -7,14 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +28,7 @@ import (
 // sent), a rule over an index the runner cannot read fails naming the
 // privilege, and setup refuses a space before installing anything.
 func TestIntegrationSecurityRunnerRole(t *testing.T) {
+	t.Parallel()
 	es := requireSecureES(t)
 	ctx := context.Background()
 
@@ -229,55 +226,20 @@ func uniqueRuleFileID(t *testing.T) (path, ruleID string) {
 // must log no error.
 func serveWithReadiness(t *testing.T, env map[string]string, slot time.Time, rulesFile, actions string, done func() bool) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(esruleBinary(t), "serve", "--listen", addr, "--start-from", slot.Format(time.RFC3339),
-		"--max-catchup", "30m", "--rules", rulesFile, "--actions", actions)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		outputs.mu.Lock()
-		outputs.all = append(outputs.all, stdout.String(), stderr.String())
-		outputs.mu.Unlock()
-	}()
+	p := startEsrule(t, "esrule serve", procSpec{cleanEnv: true, env: envList(env), listen: true, args: []string{
+		"serve", "--start-from", slot.Format(time.RFC3339), "--max-catchup", "30m", "--rules", rulesFile, "--actions", actions}})
+	recordOutput(t, p)
 	ready := false
-	deadline := time.Now().Add(2 * time.Minute)
-	for !ready || !done() {
-		select {
-		case err := <-exited:
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(500 * time.Millisecond):
+	waitFor(t, "serve ready and notifications sent", func() (bool, string) {
+		if p.hasExited() {
+			t.Fatalf("serve exited early: %v\n%s", p.err, p.stderr.String())
 		}
 		if !ready {
-			if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
-				b, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				ready = res.StatusCode == http.StatusOK && strings.TrimSpace(string(b)) == "ready"
-			}
+			code, body := p.get("/readyz")
+			ready = code == http.StatusOK && strings.TrimSpace(body) == "ready"
 		}
-		for _, l := range logLines(stderr.String()) {
-			require.NotEqual(t, "error", l["log.level"], "serve logged an error: %s", stderr.String())
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("serve not ready (%v) or notifications not sent within 2 minutes:\n%s", ready, stderr.String())
-		}
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, stderr.String())
-	case <-time.After(time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatal("serve did not stop within a minute of SIGTERM")
-	}
+		requireNoErrorLogged(t, p)
+		return ready && done(), fmt.Sprintf("ready %v; %s", ready, p.progress())
+	})
+	stopServe(t, p)
 }

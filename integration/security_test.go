@@ -3,19 +3,14 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +25,7 @@ import (
 // over TLS with the generated CA, and clear failures (exit 1, one request, no
 // secret printed) for a wrong CA, wrong or invalidated credentials.
 func TestIntegrationSecurity(t *testing.T) {
+	t.Parallel()
 	es := requireSecureES(t)
 	ctx := context.Background()
 	runner := fileRealmUser{name: "esrule-test-runner", password: randomSecret(), role: "esrule-runner"}
@@ -215,7 +211,10 @@ func TestIntegrationSecurity(t *testing.T) {
 		_, key, ok := es.grantAPIKey(t, runner.name, runner.password, "esrule-test-expired", "1s")
 		require.True(t, ok)
 		secrets = append(secrets, key)
-		time.Sleep(2 * time.Second)
+		waitFor(t, "the API key expires", func() (bool, string) {
+			status, _ := es.do(t, "ApiKey "+key, http.MethodGet, "/_security/_authenticate", nil)
+			return status == http.StatusUnauthorized, fmt.Sprintf("authenticate: %d", status)
+		})
 		r := runESRule(t, tlsEnv(map[string]string{"ELASTICSEARCH_API_KEY": key}), "run", "--at", slot.Format(time.RFC3339), "--log-level", "debug")
 		require.Equal(t, 1, r.code, r.stderr)
 		require.Contains(t, r.stderr, "Elasticsearch rejected the API key from ELASTICSEARCH_API_KEY (401 Unauthorized")
@@ -267,70 +266,20 @@ func uniqueRuleFile(t *testing.T) string {
 // stops it with SIGTERM and expects exit 0.
 func serveOneTick(t *testing.T, env map[string]string, slot time.Time, rulesFile string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(esruleBinary(t), "serve", "--listen", addr, "--start-from", slot.Format(time.RFC3339),
-		"--max-catchup", "30m", "--rules", rulesFile)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		outputs.mu.Lock()
-		outputs.all = append(outputs.all, stdout.String(), stderr.String())
-		outputs.mu.Unlock()
-	}()
-
-	deadline := time.Now().Add(2 * time.Minute)
-	executed := false
-	for !executed {
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(500 * time.Millisecond):
+	p := startEsrule(t, "esrule serve", procSpec{cleanEnv: true, env: envList(env), listen: true, args: []string{
+		"serve", "--start-from", slot.Format(time.RFC3339), "--max-catchup", "30m", "--rules", rulesFile}})
+	recordOutput(t, p)
+	waitFor(t, "serve executes a slot", func() (bool, string) {
+		if p.hasExited() {
+			t.Fatalf("serve exited early: %v\n%s", p.err, p.stderr.String())
 		}
-		for _, l := range logLines(stderr.String()) {
+		requireNoErrorLogged(t, p)
+		for _, l := range logLines(p.stderr.String()) {
 			if l["message"] == "rule executed" && l["log.level"] != "error" {
-				executed = true
+				return true, ""
 			}
-			require.NotEqual(t, "error", l["log.level"], "serve logged an error: %s", stderr.String())
 		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("serve did not execute a slot within 2 minutes:\n%s", stderr.String())
-		}
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-done:
-		require.NoError(t, err, stderr.String())
-	case <-time.After(time.Minute):
-		_ = cmd.Process.Kill()
-		t.Fatal("serve did not stop within a minute of SIGTERM")
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writing process and a reading test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+		return false, p.progress()
+	})
+	stopServe(t, p)
 }

@@ -3,14 +3,17 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/state"
@@ -48,9 +51,10 @@ func newFlakyProxy(t *testing.T) *flakyProxy {
 }
 
 // TestIntegrationServeElasticsearchDown: serve talks to Elasticsearch through
-// a proxy that goes down for a few slots. Executions (and state writes) fail
-// meanwhile; when it is back, serve catches up: nothing lost, nothing
-// duplicated, and every slot completed once.
+// a proxy that goes down for a few slots (the scheduler's clock moves on by
+// them while it is down). Executions (and state writes) fail meanwhile; when
+// it is back, serve catches up: nothing lost, nothing duplicated, and every
+// slot completed once.
 func TestIntegrationServeElasticsearchDown(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
@@ -60,19 +64,33 @@ func TestIntegrationServeElasticsearchDown(t *testing.T) {
 	cfg := e.config("replica-a", eng.Store(), run)
 	cfg.Timeout = 5 * time.Second
 	cfg.LeaseTTL = 10 * time.Second
+	logs := &syncBuffer{}
+	cfg.Logger = zerolog.New(logs)
 	stop := startServe(t, cfg)
-	e.waitCheckpoint(t, e.slot(1), 60*time.Second)
+	e.waitCheckpoint(t, e.slot(1))
 
 	proxy.down.Store(true)
 	downFrom := *e.ruleState(t).LastCompletedSlot
-	waitUntil(downFrom.Add(4 * serveInterval))
-	require.Eventually(t, func() bool { return proxy.refused.Load() > 0 }, 30*time.Second, 50*time.Millisecond)
+	// A tick fails while Elasticsearch is down; then four slots pass, and a
+	// tick after them fails as well.
+	failures := func() int {
+		l := logs.String()
+		return strings.Count(l, `"message":"rule tick failed"`) + strings.Count(l, `"message":"rule execution failed"`)
+	}
+	waitFailures := func(n int) {
+		waitFor(t, fmt.Sprintf("%d failed ticks", n), func() (bool, string) {
+			return failures() >= n, fmt.Sprintf("%d failed ticks, proxy refused %d of %d requests", failures(), proxy.refused.Load(), proxy.requests.Load())
+		})
+	}
+	waitFailures(1)
+	e.clock.AdvanceTo(downFrom.Add(4 * serveInterval))
+	waitFailures(failures() + 1)
 	stalled := e.ruleState(t)
 	require.True(t, stalled.LastCompletedSlot.Before(downFrom.Add(2*serveInterval)),
 		"no checkpoint can be written while Elasticsearch is down: %v", stalled.LastCompletedSlot)
 	proxy.down.Store(false)
 
-	e.waitCheckpoint(t, downFrom.Add(6*serveInterval), 60*time.Second)
+	e.waitCheckpoint(t, downFrom.Add(6*serveInterval))
 	stop()
 	st := e.ruleState(t)
 	require.Equal(t, state.StatusSucceeded, st.LastStatus)

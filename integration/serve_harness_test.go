@@ -43,6 +43,9 @@ type serveEnv struct {
 	rule       *rule.Rule
 	// s0 is the first slot the tests execute (StartFrom).
 	s0 time.Time
+	// clock is the schedulers' clock (config): the wall clock until a test
+	// advances it to simulate a downtime.
+	clock *testClock
 }
 
 func newServeEnv(t *testing.T) *serveEnv {
@@ -54,6 +57,7 @@ func newServeEnv(t *testing.T) *serveEnv {
 	dataIndex := uniqueName(t, "esrule-serve-data")
 	zero := 0
 	require.NoError(t, mappings.Ensure(ctx, c, mappings.Options{Space: space, Replicas: &zero, StateIndex: stateIndex}))
+	waitActive(t, c, mappings.AlertsAlias(space), stateIndex)
 	t.Cleanup(func() {
 		res, err := c.Indices.DeleteIndexTemplate(mappings.AlertsTemplate(space))
 		if err == nil {
@@ -81,7 +85,7 @@ func newServeEnv(t *testing.T) *serveEnv {
 	require.Empty(t, r.Validate())
 	require.NoError(t, r.Normalize())
 	return &serveEnv{c: c, space: space, alias: mappings.AlertsAlias(space), stateIndex: stateIndex,
-		store: state.NewStore(c, stateIndex), rule: r, s0: s0}
+		store: state.NewStore(c, stateIndex), rule: r, s0: s0, clock: &testClock{}}
 }
 
 // serveEvents generates login events around s0: regular users who log in
@@ -196,7 +200,7 @@ func (c *countingRunner) counts() (map[time.Time]int, int) {
 // config returns the scheduler configuration of one replica.
 func (e *serveEnv) config(owner string, store schedule.Store, run *countingRunner) schedule.Config {
 	return schedule.Config{
-		Rules: []*rule.Rule{e.rule}, Store: store, Execute: run.execute, Clock: time.Now, Owner: owner,
+		Rules: []*rule.Rule{e.rule}, Store: store, Execute: run.execute, Clock: e.clock.Now, Owner: owner,
 		StartFrom: e.s0, MaxCatchup: time.Hour, KeepLease: true, ShutdownGrace: 5 * time.Second,
 		Timeout: serveTimeout, LeaseTTL: 40 * time.Second,
 		Logger: testLogger(owner),
@@ -216,12 +220,7 @@ func startServe(t *testing.T, cfg schedule.Config) (stop func()) {
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(20 * time.Second):
-				t.Fatal("Serve did not return after cancel")
-			}
+			require.NoError(t, waitChan(t, "Serve returns after cancel", done, nil))
 		})
 	}
 	t.Cleanup(stop)
@@ -237,25 +236,38 @@ func (e *serveEnv) ruleState(t *testing.T) state.RuleState {
 	return st
 }
 
-// waitCheckpoint waits until the rule's checkpoint reaches slot.
-func (e *serveEnv) waitCheckpoint(t *testing.T, slot time.Time, limit time.Duration) state.RuleState {
+// waitCheckpoint waits until the rule's checkpoint reaches slot, for as
+// long as the rule's state changes (checkpoint, status, error, lease owner).
+func (e *serveEnv) waitCheckpoint(t *testing.T, slot time.Time) state.RuleState {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		st := e.ruleState(t)
-		if st.LastCompletedSlot != nil && !st.LastCompletedSlot.Before(slot) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("checkpoint %v did not reach %s within %s (status %q, error %q)",
-				st.LastCompletedSlot, slot.Format(time.RFC3339), limit, st.LastStatus, st.LastError)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var st state.RuleState
+	waitFor(t, "checkpoint "+slot.Format(time.RFC3339), func() (bool, string) {
+		st = e.ruleState(t)
+		return st.LastCompletedSlot != nil && !st.LastCompletedSlot.Before(slot), describeState(st)
+	})
+	return st
 }
 
-// waitUntil waits until the wall clock passes t (downtimes are real time).
-func waitUntil(t time.Time) { time.Sleep(time.Until(t)) }
+// waitProgress waits until the checkpoint has moved n slots past where it
+// is now (past S0-1 when there is none yet).
+func (e *serveEnv) waitProgress(t *testing.T, n int) state.RuleState {
+	t.Helper()
+	from := e.s0.Add(-serveInterval)
+	if st := e.ruleState(t); st.LastCompletedSlot != nil {
+		from = *st.LastCompletedSlot
+	}
+	return e.waitCheckpoint(t, from.Add(time.Duration(n)*serveInterval))
+}
+
+// describeState summarizes a rule's state for a wait's progress and failure
+// message.
+func describeState(st state.RuleState) string {
+	s := fmt.Sprintf("checkpoint %v, status %q, error %q", st.LastCompletedSlot, st.LastStatus, st.LastError)
+	if st.Lease != nil {
+		s += ", lease " + st.Lease.Owner
+	}
+	return s
+}
 
 // slot returns S0 + n intervals.
 func (e *serveEnv) slot(n int) time.Time { return e.s0.Add(time.Duration(n) * serveInterval) }

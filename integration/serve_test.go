@@ -24,7 +24,7 @@ func TestIntegrationServeTicks(t *testing.T) {
 	e := newServeEnv(t)
 	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop := startServe(t, e.config("replica-a", e.store, run))
-	e.waitCheckpoint(t, e.slot(5), 60*time.Second)
+	e.waitCheckpoint(t, e.slot(5))
 	stop()
 
 	st := e.ruleState(t)
@@ -60,11 +60,7 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 	cfg := e.config("replica-a", e.store, run)
 	cfg.ShutdownGrace = 100 * time.Millisecond
 	stop := startServe(t, cfg)
-	select {
-	case <-held:
-	case <-time.After(30 * time.Second):
-		t.Fatal("slot 3 was not reached")
-	}
+	waitChan(t, "slot 3 reached", held, func() string { return describeState(e.ruleState(t)) })
 	stop()
 	st := e.ruleState(t)
 	require.True(t, st.LastCompletedSlot.Equal(e.slot(2)), "abandoned slot must not move the checkpoint: %v", st.LastCompletedSlot)
@@ -72,7 +68,7 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 
 	restarted := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop = startServe(t, e.config("replica-b", e.store, restarted))
-	e.waitCheckpoint(t, e.slot(6), 60*time.Second)
+	e.waitCheckpoint(t, e.slot(6))
 	stop()
 	through := *e.ruleState(t).LastCompletedSlot
 	first, _ := run.counts()
@@ -90,19 +86,20 @@ func TestIntegrationServeCrashMidSlot(t *testing.T) {
 // TestIntegrationServeDowntime: serve stops for several slots; on restart it
 // executes every missed slot, oldest first, with the same alerts as an
 // uninterrupted run. A restart after a longer downtime than --max-catchup
-// records the gap instead.
+// records the gap instead. The downtimes are moves of the schedulers'
+// clock, not waits.
 func TestIntegrationServeDowntime(t *testing.T) {
 	t.Parallel()
 	e := newServeEnv(t)
 	run := newCountingRunner(e.newEngine(t, esURL, e.alias, serveTimeout))
 	stop := startServe(t, e.config("replica-a", e.store, run))
-	e.waitCheckpoint(t, e.slot(2), 30*time.Second)
+	e.waitCheckpoint(t, e.slot(2))
 	stop()
 	down := *e.ruleState(t).LastCompletedSlot
-	waitUntil(down.Add(4 * serveInterval)) // four slots missed
+	e.clock.AdvanceTo(down.Add(5 * serveInterval)) // five slots missed
 
 	stop = startServe(t, e.config("replica-a", e.store, run))
-	e.waitCheckpoint(t, down.Add(5*serveInterval), 60*time.Second)
+	e.waitCheckpoint(t, down.Add(5*serveInterval))
 	stop()
 	st := e.ruleState(t)
 	require.Nil(t, st.Gap)
@@ -113,7 +110,7 @@ func TestIntegrationServeDowntime(t *testing.T) {
 
 	// Down for longer than the catch-up limit: one tick (esrule run) executes
 	// the slots of the last 3 intervals and records the older ones as a gap.
-	waitUntil(st.LastCompletedSlot.Add(5 * serveInterval))
+	e.clock.AdvanceTo(st.LastCompletedSlot.Add(5 * serveInterval))
 	cfg := e.config("runner", e.store, run)
 	cfg.KeepLease, cfg.MaxCatchup = false, 3*serveInterval
 	s, err := schedule.New(cfg)
@@ -169,7 +166,7 @@ func TestIntegrationServeReplicas(t *testing.T) {
 	cfgA, cfgB := e.config("replica-a", e.store, run), e.config("replica-b", e.store, run)
 	cfgA.KeepLease, cfgB.KeepLease = false, false
 	stopA, stopB := startServe(t, cfgA), startServe(t, cfgB)
-	e.waitCheckpoint(t, e.slot(4), 60*time.Second)
+	e.waitCheckpoint(t, e.slot(3))
 	stopA()
 	stopB()
 
@@ -177,14 +174,13 @@ func TestIntegrationServeReplicas(t *testing.T) {
 	// for the lease to expire and catches up.
 	crashing := noRelease{e.store}
 	cfgA, cfgB = e.config("replica-a", crashing, run), e.config("replica-b", e.store, run)
-	cfgA.Timeout, cfgA.LeaseTTL = 5*time.Second, 6*time.Second
+	cfgA.LeaseTTL = 3 * time.Second
 	stopA = startServe(t, cfgA)
-	from := *e.ruleState(t).LastCompletedSlot
-	e.waitCheckpoint(t, from.Add(2*serveInterval), 60*time.Second)
+	e.waitLeaseOwner(t, "replica-a")
 	stopB = startServe(t, cfgB)
 	stopA()
 	deadAt := *e.ruleState(t).LastCompletedSlot
-	st := e.waitCheckpoint(t, deadAt.Add(3*serveInterval), 60*time.Second)
+	st := e.waitCheckpoint(t, deadAt.Add(2*serveInterval))
 	require.Equal(t, "replica-b", st.Lease.Owner)
 	stopB()
 

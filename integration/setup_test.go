@@ -32,6 +32,7 @@ func setupSpace(t *testing.T) (space, stateIndex string) {
 }
 
 func TestIntegrationSetupEnsureIsIdempotent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)
@@ -79,6 +80,7 @@ func TestIntegrationSetupEnsureIsIdempotent(t *testing.T) {
 }
 
 func TestIntegrationSetupAlertsFieldTypes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)
@@ -239,6 +241,7 @@ func TestIntegrationSetupOktaDemoTemplate(t *testing.T) {
 }
 
 func TestIntegrationSetupDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)
@@ -270,6 +273,7 @@ func TestIntegrationSetupDryRunWritesNothing(t *testing.T) {
 }
 
 func TestIntegrationSetupConcurrentInstalls(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)
@@ -295,6 +299,7 @@ func TestIntegrationSetupConcurrentInstalls(t *testing.T) {
 }
 
 func TestIntegrationSetupRepairsAndUpgrades(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)
@@ -352,6 +357,7 @@ func TestIntegrationSetupRepairsAndUpgrades(t *testing.T) {
 }
 
 func TestIntegrationSetupReportsElasticsearchErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	space, stateIndex := setupSpace(t)

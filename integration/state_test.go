@@ -14,6 +14,7 @@ import (
 )
 
 func TestIntegrationStateLease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	s := state.NewStore(c, uniqueName(t, "esrule-state-test"))

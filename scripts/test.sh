@@ -17,6 +17,13 @@
 # and ESRULE_TEST_ES_PASSWORD (a superuser); the 9.x run leaves out the security tests with
 # `go test -skip TestIntegrationSecurity`, so no test ever skips itself.
 #
+# The esrule binary and the integration test binary are built once, while Elasticsearch starts,
+# and both runs use them. The integration tests run in parallel (ESRULE_TEST_PARALLEL at a time,
+# default 8: most of them wait for Elasticsearch or for a scheduler's next slot); none has a
+# fixed time budget (each wait fails only after two minutes without progress), so the package's
+# -timeout (ESRULE_TEST_TIMEOUT, default 45m) is a backstop only. Each run prints the output of
+# its failed tests and its 15 slowest tests.
+#
 # Every step runs even when an earlier one failed; the exit code is 1 if any failed. Timing
 # per step is printed as it ends and in a summary. ESRULE_TEST_SEQUENTIAL=1 runs the two
 # integration runs one after the other instead of at once.
@@ -186,13 +193,52 @@ sys.exit(1 if problems else 0)
 EOF
 }
 
+# build_tests builds the esrule binary the integration tests run (ESRULE_TEST_BIN) and the
+# integration test binary, once for both runs.
+build_tests() {
+	go build -o "$work/esrule" ./cmd/esrule &&
+		go test -c -tags integration -o "$work/integration.test" ./integration/
+}
+
+# test_report reads `go test -json` events on stdin and prints what plain `go test` prints
+# (the output of failed tests, the package result) and the 15 slowest tests.
+test_report() {
+	python3 -c '
+import json, sys
+out, slow, failed = {}, [], []
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        print(line, end="")
+        continue
+    test, action = e.get("Test"), e.get("Action")
+    if action == "output":
+        if test:
+            out.setdefault(test, []).append(e["Output"])
+        elif not e["Output"].startswith(("=== ", "PASS\n", "FAIL\n")):
+            print(e["Output"], end="")
+    elif test and action in ("pass", "fail"):
+        if action == "fail":
+            failed.append(test)
+        if "/" not in test:
+            slow.append((e.get("Elapsed", 0), test, action))
+for test in failed:
+    print("".join(out.get(test, [])), end="")
+print("slowest tests:")
+for elapsed, test, action in sorted(slow, reverse=True)[:15]:
+    print("  %7.1fs  %s%s" % (elapsed, test, "" if action == "pass" else "  FAILED"))
+'
+}
+
 integration() { # integration NAME: the integration tests against instance NAME
 	local name="$1" url
 	url="$(env_of "$name" ELASTICSEARCH_URL)"
 	[ -n "$url" ] || { echo "elasticsearch $name did not start"; return 1; }
-	local vars=(ESRULE_TEST_ES_URL="$url") skip=()
+	[ -x "$work/integration.test" ] || { echo "the integration tests did not build"; return 1; }
+	local vars=(ESRULE_TEST_ES_URL="$url" ESRULE_TEST_BIN="$work/esrule") skip=()
 	# The security tests need the secured node, which only the 8.x run has.
-	if [ "$name" != 8 ]; then skip=(-skip 'TestIntegrationSecurity'); fi
+	if [ "$name" != 8 ]; then skip=(-test.skip 'TestIntegrationSecurity'); fi
 	if [ "$name" = 8 ] && [ -s "$work/es-8-secure.env" ]; then
 		vars+=(
 			ESRULE_TEST_ES_SECURE_URL="$(env_of 8-secure ELASTICSEARCH_URL)"
@@ -201,7 +247,13 @@ integration() { # integration NAME: the integration tests against instance NAME
 			ESRULE_TEST_ES_PASSWORD="$(env_of 8-secure ELASTICSEARCH_PASSWORD)"
 		)
 	fi
-	env "${vars[@]}" go test -tags integration ./integration/... -count=1 -timeout 20m "${skip[@]}"
+	# The test binary runs in its package directory, as go test runs it.
+	local status=0
+	(cd integration && env "${vars[@]}" go tool test2json -t -p github.com/esrule/esrule/integration \
+		"$work/integration.test" -test.v=test2json -test.count=1 -test.timeout "${ESRULE_TEST_TIMEOUT:-45m}" \
+		-test.parallel "${ESRULE_TEST_PARALLEL:-8}" "${skip[@]}") >"$work/integration-$name.json" || status=$?
+	test_report <"$work/integration-$name.json"
+	return "$status"
 }
 
 # integration_in_parallel runs the 8.x and 9.x runs at once, output kept apart, both recorded.
@@ -237,6 +289,7 @@ step "unit tests" go test ./...
 step "govulncheck (local database)" scripts/vulncheck.sh
 step "docker-compose.yml" compose_check
 step "kubernetes manifests" scripts/validate-manifests.sh
+step "build integration tests" build_tests
 for name in "${instances[@]}"; do
 	step "start elasticsearch $name" wait_instance "$name"
 done
