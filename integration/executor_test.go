@@ -163,14 +163,13 @@ func installAll(t *testing.T, env *execEnv, datasets []randdata.Dataset) {
 	t.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
 	errs := make([]error, len(datasets))
 	for i, d := range datasets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			installSlots <- struct{}{}
+			defer func() { <-installSlots }()
 			errs[i] = d.Install(context.Background(), env.c)
 		}()
 	}
@@ -180,6 +179,12 @@ func installAll(t *testing.T, env *execEnv, datasets []randdata.Dataset) {
 	}
 	t.Logf("installed %d datasets in %s", len(datasets), time.Since(start).Round(time.Millisecond))
 }
+
+// installSlots bounds the datasets installed at once across the tests
+// running in parallel: each creates indices, and Elasticsearch applies index
+// creations and mapping updates one at a time, so that a burst of them
+// delays every test's (30 s timeouts on a loaded machine).
+var installSlots = make(chan struct{}, 4)
 
 // seedsFromEnv parses a seed list from env ("17", "1-200", "3,5,9"), else lo..hi.
 func seedsFromEnv(t *testing.T, env string, lo, hi uint64) []uint64 {
