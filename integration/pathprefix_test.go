@@ -21,6 +21,7 @@ import (
 // through a proxy that serves Elasticsearch under a path prefix: the pattern
 // must reach Elasticsearch as one escaped path segment.
 func TestIntegrationPathPrefixKeepsDateMath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	name := uniqueName(t, "esrule-it-prefix")
 	pattern := "<" + name + "-{now/d}>"
