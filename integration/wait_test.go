@@ -22,14 +22,8 @@ const stallLimit = 2 * time.Minute
 // stallLimit, naming what it waited for and the last state.
 func waitFor(t testing.TB, what string, poll func() (done bool, progress string)) {
 	t.Helper()
-	waitForStall(t, stallLimit, what, poll)
-}
-
-// waitForStall is waitFor with its own stall limit.
-func waitForStall(t testing.TB, stall time.Duration, what string, poll func() (done bool, progress string)) {
-	t.Helper()
-	if last, ok := pollUntil(stall, poll); !ok {
-		t.Fatalf("%s: no progress for %s; last state: %s", what, stall, last)
+	if last, ok := pollUntil(stallLimit, poll); !ok {
+		t.Fatalf("%s: no progress for %s; last state: %s", what, stallLimit, last)
 	}
 }
 
