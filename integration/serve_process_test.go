@@ -32,7 +32,7 @@ func (e *serveEnv) writeRuleFile(t *testing.T) string {
 	return path
 }
 
-// startServe starts `esrule serve` args as owner against url and waits
+// startServeProcess starts `esrule serve` args as owner against url and waits
 // until it is ready.
 func startServeProcess(t *testing.T, url, owner string, args []string) *esruleProc {
 	t.Helper()
