@@ -15,15 +15,14 @@
 # ESRULE_TEST_ES_SECURE_URL (or ESRULE_TEST_SECURE=1; =0 never); the 8.19 run, and only that
 # one, then gets ESRULE_TEST_ES_SECURE_URL, ESRULE_TEST_ES_CA (PEM path), ESRULE_TEST_ES_USER
 # and ESRULE_TEST_ES_PASSWORD (a superuser); the 9.x run leaves out the security tests with
-# `go test -skip TestIntegrationSecurity`, so no test ever skips itself.
+# `-skip TestIntegrationSecurity`, so no test ever skips itself.
 #
 # The esrule binary and the integration test binary are built once, while Elasticsearch starts,
 # and both runs use them. The integration tests run in parallel (ESRULE_TEST_PARALLEL at a time,
 # default 4: more make Elasticsearch's master queue index creations and mapping updates past
-# its 30 s timeouts on 2 cores); none has a
-# fixed time budget (each wait fails only after two minutes without progress), so the package's
-# -timeout (ESRULE_TEST_TIMEOUT, default 45m) is a backstop only. Each run prints the output of
-# its failed tests and its 15 slowest tests.
+# its 30 s timeouts on 2 cores). No test has a fixed time budget (a wait fails only after two
+# minutes without progress), so the package's -timeout (ESRULE_TEST_TIMEOUT, default 45m) is a
+# backstop only. Each run prints the output of its failed tests and its 15 slowest tests.
 #
 # Every step runs even when an earlier one failed; the exit code is 1 if any failed. Timing
 # per step is printed as it ends and in a summary. ESRULE_TEST_SEQUENTIAL=1 runs the two
