@@ -71,7 +71,7 @@ func TestIntegrationServeElasticsearchDown(t *testing.T) {
 
 	proxy.down.Store(true)
 	downFrom := *e.ruleState(t).LastCompletedSlot
-	// A tick fails while Elasticsearch is down; then four slots pass, and a
+	// A tick fails while Elasticsearch is down; then six slots pass, and a
 	// tick after them fails as well.
 	failures := func() int {
 		l := logs.String()
@@ -83,7 +83,7 @@ func TestIntegrationServeElasticsearchDown(t *testing.T) {
 		})
 	}
 	waitFailures(1)
-	e.clock.AdvanceTo(downFrom.Add(4 * serveInterval))
+	e.clock.AdvanceTo(downFrom.Add(6 * serveInterval))
 	waitFailures(failures() + 1)
 	stalled := e.ruleState(t)
 	require.True(t, stalled.LastCompletedSlot.Before(downFrom.Add(2*serveInterval)),
