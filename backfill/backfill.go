@@ -85,6 +85,10 @@ type Options struct {
 	// FetchBatch is the number of first occurrences per document fetch and
 	// alert write (default 500).
 	FetchBatch int
+	// TempDir holds the scan's spilled first occurrences when they do not
+	// fit in memory (docs/backfill.md); "" is the system's temporary
+	// directory.
+	TempDir string
 	// Width forces the scan's histogram width (tests); 0 picks the widest
 	// whole-minute width the rule allows. It must not exceed any slot's
 	// history-start-to-window-start distance.

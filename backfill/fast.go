@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/esrule/esrule/detect"
@@ -86,23 +85,28 @@ func (b *run) fast(ctx context.Context) error {
 			return err
 		}
 	}
+	sink := newSorter(b.o.TempDir, 0)
+	defer sink.close()
 	sc := &scan{
 		q: q, g: b.g, width: w, pageSize: pageSize, workers: workers, order: order,
 		search:   b.searchPaths,
 		progress: func(terms int) { b.progress("scan", terms) },
+		sink:     sink,
 	}
 	start := time.UnixMilli(b.g.history[scanFrom]).UTC()
 	end := time.UnixMilli(b.g.to[n-1]).UTC()
 	t0 := b.d.now(end)
-	recs, err := sc.run(ctx, start, end)
-	if err != nil {
+	if err := sc.run(ctx, start, end); err != nil {
 		return err
 	}
 	b.s.ScanMS = b.d.now(end).Sub(t0).Milliseconds()
 	b.s.Terms = int(sc.terms.Load())
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].slot < recs[j].slot })
-	b.log.Info().Int("terms", b.s.Terms).Int("first_occurrences", len(recs)).Str("width", w.String()).
-		Int("requests", b.s.Requests).Msg("backfill scan done")
+	recs, err := sink.records()
+	if err != nil {
+		return err
+	}
+	b.log.Info().Int("terms", b.s.Terms).Int64("first_occurrences", sink.len()).Str("width", w.String()).
+		Int("spilled_runs", len(sink.runs)).Int("requests", b.s.Requests).Msg("backfill scan done")
 
 	p, err := newPipeline(ctx, b, newFetcher(q, b.g, b.search))
 	if err != nil {
@@ -132,20 +136,20 @@ func (b *run) termOrder(ctx context.Context, field string) (valueOrder, error) {
 
 // plan walks the remaining slots in order: first occurrences go to the
 // pipeline in batches; a slot with max_signals or more first occurrences, or
-// overlapping a slot where max_signals cut alerts, is executed exactly.
-func (b *run) plan(p *pipeline, recs []record, scanFrom int) error {
+// overlapping a slot where max_signals cut alerts, is executed exactly. It
+// holds at most one batch and max_signals records of one slot.
+func (b *run) plan(p *pipeline, recs recordSource, scanFrom int) error {
 	n := b.g.len()
 	maxSignals := b.maxSignals()
 	exactUntil := int64(math.MinInt64) // window end of the latest slot max_signals cut
-	i := 0
+	sr := &slotReader{src: recs}
 	// Done slots (resume): assume max_signals cut the saturated ones.
 	for j := scanFrom; j < b.doneIdx; j++ {
-		i = skipBefore(recs, i, j)
-		k := i
-		for i < len(recs) && int(recs[i].slot) == j {
-			i++
+		_, count, err := sr.slot(j, 0)
+		if err != nil {
+			return err
 		}
-		if i-k >= maxSignals {
+		if count >= maxSignals {
 			exactUntil = max(exactUntil, b.g.to[j])
 		}
 	}
@@ -155,13 +159,11 @@ func (b *run) plan(p *pipeline, recs []record, scanFrom int) error {
 	}
 	var pending []record
 	for j := b.doneIdx; j < n; j++ {
-		i = skipBefore(recs, i, j)
-		k := i
-		for i < len(recs) && int(recs[i].slot) == j {
-			i++
+		slotRecs, count, err := sr.slot(j, maxSignals)
+		if err != nil {
+			return err
 		}
-		slotRecs := recs[k:i]
-		if len(slotRecs) >= maxSignals || b.g.from[j] < exactUntil {
+		if count >= maxSignals || b.g.from[j] < exactUntil {
 			if err := p.flush(pending, j); err != nil {
 				return err
 			}
@@ -186,10 +188,39 @@ func (b *run) plan(p *pipeline, recs []record, scanFrom int) error {
 	return p.flush(pending, n)
 }
 
-// skipBefore advances i past the records of slots before j (done slots).
-func skipBefore(recs []record, i, j int) int {
-	for i < len(recs) && int(recs[i].slot) < j {
-		i++
+// slotReader reads a record source slot by slot.
+type slotReader struct {
+	src    recordSource
+	peeked *record
+	end    bool
+}
+
+// slot returns the records of slot j (skipping those of earlier slots),
+// keeping at most keep of them, and their count.
+func (sr *slotReader) slot(j, keep int) ([]record, int, error) {
+	var out []record
+	count := 0
+	for {
+		if sr.peeked == nil && !sr.end {
+			rc, ok, err := sr.src.next()
+			if err != nil {
+				return nil, 0, err
+			}
+			if !ok {
+				sr.end = true
+			} else {
+				sr.peeked = &rc
+			}
+		}
+		if sr.end || int(sr.peeked.slot) > j {
+			return out, count, nil
+		}
+		if int(sr.peeked.slot) == j {
+			if count < keep {
+				out = append(out, *sr.peeked)
+			}
+			count++
+		}
+		sr.peeked = nil
 	}
-	return i
 }

@@ -50,6 +50,8 @@ type scan struct {
 	workers  int
 	order    valueOrder
 	progress func(terms int)
+	// sink receives the first occurrences, each partition's in its order.
+	sink *sorter
 
 	terms atomic.Int64
 }
@@ -60,30 +62,18 @@ type partition struct {
 	esquery.Partition
 }
 
-func (s *scan) run(ctx context.Context, start, end time.Time) ([]record, error) {
+func (s *scan) run(ctx context.Context, start, end time.Time) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	parts := make(chan partition)
-	var (
-		mu      sync.Mutex
-		results [][]record
-		wg      sync.WaitGroup
-	)
-	fail := func(err error) { cancel(err) }
+	var wg sync.WaitGroup
 	for range max(s.workers, 1) {
 		wg.Go(func() {
 			for p := range parts {
-				recs, err := s.scanPartition(ctx, start, end, p)
-				if err != nil {
-					fail(err)
+				if err := s.scanPartition(ctx, start, end, p); err != nil {
+					cancel(err)
 					return
 				}
-				mu.Lock()
-				for len(results) <= p.index {
-					results = append(results, nil)
-				}
-				results[p.index] = recs
-				mu.Unlock()
 			}
 		})
 	}
@@ -100,14 +90,7 @@ func (s *scan) run(ctx context.Context, start, end time.Time) ([]record, error) 
 	if err == nil {
 		err = context.Cause(ctx)
 	}
-	if err != nil {
-		return nil, err
-	}
-	var out []record
-	for _, recs := range results {
-		out = append(out, recs...)
-	}
-	return out, nil
+	return err
 }
 
 // partitions emits the partitions of [start, end] in order: one open
@@ -211,17 +194,19 @@ func (s *scan) termsPerPage(start, end time.Time, p partition) int {
 	return max(1, s.pageSize/int(per))
 }
 
-// scanPartition pages through the composite over partition p.
-func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partition) ([]record, error) {
+// scanPartition pages through the composite over partition p and passes
+// its records to the sink page by page.
+func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partition) error {
 	c := &collector{g: s.g, fields: s.q.Fields, part: p, order: s.order}
 	pageSize := s.termsPerPage(start, end, p)
 	var after json.RawMessage
+	var seq int64 // of the partition's next record
 	for {
 		body, err := s.q.ScanBody(esquery.ScanPage{
 			Range: esquery.TimeRange{From: start, To: end}, Width: s.width, Partition: p.Partition, After: after, Size: pageSize,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		resp, err := s.search(ctx, body, esquery.ScanPaths)
 		if err != nil && errors.Is(err, esquery.ErrTooLarge) && pageSize > 1 {
@@ -229,16 +214,16 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("scan matches: %w", err)
+			return fmt.Errorf("scan matches: %w", err)
 		}
 		page, err := esquery.DecodeScan(resp)
 		if err != nil {
-			return nil, fmt.Errorf("scan matches: %w", err)
+			return fmt.Errorf("scan matches: %w", err)
 		}
 		terms := c.terms
 		for _, b := range page.Buckets {
 			if err := c.bucket(b); err != nil {
-				return nil, fmt.Errorf("scan matches: %w", err)
+				return fmt.Errorf("scan matches: %w", err)
 			}
 			if c.beyond {
 				break
@@ -250,9 +235,18 @@ func (s *scan) scanPartition(ctx context.Context, start, end time.Time, p partit
 		}
 		// A page with fewer buckets than asked for is the last one: stopping
 		// there saves the final empty page.
-		if c.beyond || page.Last(pageSize) {
+		last := c.beyond || page.Last(pageSize)
+		if last {
 			c.endTerm()
-			return c.records, nil
+		}
+		if err := s.sink.add(p.index, seq, c.records); err != nil {
+			return err
+		}
+		seq += int64(len(c.records))
+		clear(c.records)
+		c.records = c.records[:0]
+		if last {
+			return nil
 		}
 		after = page.AfterKey
 	}

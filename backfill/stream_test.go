@@ -49,9 +49,10 @@ func TestScanMergesFallbackSide(t *testing.T) {
 			calls++
 			return esquery.Response{Shards: 1, Aggregations: raw}, nil
 		},
+		sink: newSorter("", 0),
 	}
-	recs, err := sc.run(context.Background(), base, base.Add(2*time.Hour))
-	require.NoError(t, err)
+	require.NoError(t, sc.run(context.Background(), base, base.Add(2*time.Hour)))
+	recs := allRecords(t, sc.sink)
 	require.Equal(t, 1, calls, "a short page is the last one")
 	require.Equal(t, int64(2), sc.terms.Load())
 	got := map[string][]int64{}
