@@ -68,6 +68,11 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
+		hctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go watchHeap(hctx, path+"."+o.mode)
+	}
 	c, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{o.es}})
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
