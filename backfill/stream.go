@@ -132,20 +132,19 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 			return fmt.Errorf("partition matches: %w", err)
 		}
 		for _, b := range page.Buckets {
-			v, err := esquery.KeyValue(b.Key[field])
-			if err != nil {
-				return fmt.Errorf("partition matches: %w", err)
-			}
-			if _, isBool := v.(bool); isBool {
-				continue // no range on booleans: never a boundary
-			}
 			n := min(b.DocCount, perValue) + overhead
 			if weight > 0 && weight+n > int64(s.pageSize) {
-				cur.Hi = v
-				if err := emit(cur); err != nil {
-					return err
+				v, err := b.FirstValue(field)
+				if err != nil {
+					return fmt.Errorf("partition matches: %w", err)
 				}
-				cur, weight = partition{index: cur.index + 1, Partition: esquery.Partition{Lo: v}}, 0
+				if _, isBool := v.(bool); !isBool { // no range on booleans: never a boundary
+					cur.Hi = v
+					if err := emit(cur); err != nil {
+						return err
+					}
+					cur, weight = partition{index: cur.index + 1, Partition: esquery.Partition{Lo: v}}, 0
+				}
 			}
 			weight += n
 		}

@@ -219,10 +219,26 @@ type ScanResult struct {
 	Buckets  []ScanBucket    `json:"buckets"`
 }
 
-// TermCount is one first-field value of a partitioning page.
+// TermCount is one first-field value of a partitioning page. Its key is
+// kept raw (FirstValue reads it): most values are only counted, and a page
+// holds tens of thousands.
 type TermCount struct {
-	Key      map[string]json.RawMessage `json:"key"`
-	DocCount int64                      `json:"doc_count"`
+	Key      json.RawMessage `json:"key"`
+	DocCount int64           `json:"doc_count"`
+}
+
+// FirstValue decodes the value of field in the key object of a partitioning
+// bucket.
+func (t TermCount) FirstValue(field string) (any, error) {
+	var key map[string]json.RawMessage
+	if err := json.Unmarshal(t.Key, &key); err != nil {
+		return nil, fmt.Errorf("decode composite key %s: %w", t.Key, err)
+	}
+	raw, ok := key[field]
+	if !ok {
+		return nil, fmt.Errorf("composite key %s lacks field %q", t.Key, field)
+	}
+	return KeyValue(raw)
 }
 
 // TermCounts is a decoded partitioning page.
