@@ -13,8 +13,9 @@ import (
 )
 
 // pipeline overlaps fetching and building the next batches of alert
-// documents (up to buildWorkers goroutines) with writing the previous batch
-// (one writer goroutine). The writer handles jobs strictly in order: wait
+// documents with writing the previous batch (one writer goroutine): at most
+// buildWorkers batches exist at once, built or being built, the one being
+// written included, which bounds the alert documents in memory. The writer handles jobs strictly in order: wait
 // for a batch's build, write it, run an exact slot, advance the checkpoint;
 // so slots are written in order and the checkpoint never passes an unwritten
 // slot.
@@ -29,10 +30,11 @@ type pipeline struct {
 	dirty  bool  // alerts written since the last refresh (writer only)
 
 	builder *alerts.Builder
-	builds  chan struct{} // one token per build in flight
+	builds  chan struct{} // one token per batch from its build to its write
 }
 
-// buildWorkers bounds the batches being fetched and built at once.
+// buildWorkers bounds the batches in memory at once: one written while the
+// next is fetched and built.
 const buildWorkers = 2
 
 // batchResult is the outcome of one batch's fetch and build.
@@ -79,6 +81,11 @@ func (p *pipeline) loop() {
 				p.err = err
 				p.cancel()
 			}
+		} else if job.built != nil {
+			<-job.built // the build ends soon: its context is cancelled
+		}
+		if job.built != nil {
+			<-p.builds // handle has taken the batch's result
 		}
 		if job.reply != nil {
 			close(job.reply)
@@ -91,10 +98,7 @@ func (p *pipeline) loop() {
 // then usually a cancellation).
 func (p *pipeline) close(err error) error {
 	close(p.jobs)
-	<-p.done
-	for range buildWorkers { // builds the writer did not wait for (after an error)
-		p.builds <- struct{}{}
-	}
+	<-p.done // the writer took every queued batch's result
 	defer p.cancel()
 	if p.err != nil {
 		return p.err
@@ -118,12 +122,18 @@ func (p *pipeline) flush(recs []record, done int) error {
 		}
 		job.built = make(chan batchResult, 1)
 		go func() {
-			defer func() { <-p.builds }()
 			as, err := p.build(recs)
 			job.built <- batchResult{alerts: as, err: err}
 		}()
 	}
-	return p.send(job)
+	if err := p.send(job); err != nil {
+		if job.built != nil { // never queued: wait for its build here
+			<-job.built
+			<-p.builds
+		}
+		return err
+	}
+	return nil
 }
 
 // exact queues slot j for exact execution and waits for its result.
