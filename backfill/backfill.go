@@ -83,7 +83,7 @@ type Options struct {
 	// once (default DefaultScanWorkers; 1 scans with one composite).
 	ScanWorkers int
 	// FetchBatch is the number of first occurrences per document fetch and
-	// alert write (default 500).
+	// alert write (default DefaultFetchBatch).
 	FetchBatch int
 	// TempDir holds the scan's spilled first occurrences when they do not
 	// fit in memory (docs/backfill.md); "" is the system's temporary

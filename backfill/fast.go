@@ -12,7 +12,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultFetchBatch = 500
+	DefaultFetchBatch = 250
 	// DefaultScanPageSize is the buckets of one scan page (terms and their
 	// histogram buckets). Every page reads all matching documents of its
 	// partition again, so pages are larger than Kibana's 10,000; they stay
