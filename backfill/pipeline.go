@@ -27,7 +27,12 @@ type pipeline struct {
 	jobs   chan writeJob
 	done   chan struct{}
 	err    error // the writer's first error; read after done is closed
-	dirty  bool  // alerts written since the last refresh (writer only)
+	// dirty: alerts may have been written since the last refresh (writer
+	// only). It starts true: an earlier, interrupted run of the same range
+	// (or anything else) may have written alerts that searches do not see
+	// yet, and the first exactly executed slot's duplicate pre-check must
+	// see them, as the next scheduled execution would.
+	dirty bool
 
 	builder *alerts.Builder
 	builds  chan struct{} // one token per batch from its build to its write
@@ -68,6 +73,7 @@ func newPipeline(ctx context.Context, b *run, f *fetcher) (*pipeline, error) {
 	p := &pipeline{
 		b: b, f: f, ctx: ctx, cancel: cancel, builder: builder,
 		jobs: make(chan writeJob, buildWorkers), done: make(chan struct{}), builds: make(chan struct{}, buildWorkers),
+		dirty: true,
 	}
 	go p.loop()
 	return p, nil
