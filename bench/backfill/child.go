@@ -144,7 +144,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	sort.Strings(ids)
 	h := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	var indexMS int64
-	if o.mode == "fast" && len(ids) > 0 {
+	if o.mode == "fast" && len(ids) > 0 && !o.noAgain {
 		if indexMS, err = indexAgain(ctx, c, alias, space+"-again"); err != nil {
 			return err
 		}
