@@ -27,11 +27,9 @@ type pipeline struct {
 	jobs   chan writeJob
 	done   chan struct{}
 	err    error // the writer's first error; read after done is closed
-	// dirty: alerts may have been written since the last refresh (writer
-	// only). It starts true: an earlier, interrupted run of the same range
-	// (or anything else) may have written alerts that searches do not see
-	// yet, and the first exactly executed slot's duplicate pre-check must
-	// see them, as the next scheduled execution would.
+	// dirty: this run wrote alerts since the last refresh (writer only).
+	// What an earlier, interrupted run wrote is refreshed by the alert
+	// store's first pre-check (alerts.Writer).
 	dirty bool
 
 	builder *alerts.Builder
@@ -73,7 +71,6 @@ func newPipeline(ctx context.Context, b *run, f *fetcher) (*pipeline, error) {
 	p := &pipeline{
 		b: b, f: f, ctx: ctx, cancel: cancel, builder: builder,
 		jobs: make(chan writeJob, buildWorkers), done: make(chan struct{}), builds: make(chan struct{}, buildWorkers),
-		dirty: true,
 	}
 	go p.loop()
 	return p, nil
