@@ -2,13 +2,13 @@ package backfill
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/esrule/esrule/esquery"
@@ -55,15 +55,24 @@ func TestSorterOrder(t *testing.T) {
 		t.Run(fmt.Sprint(runRecords), func(t *testing.T) {
 			s := newSorter(t.TempDir(), runRecords)
 			defer s.close()
-			var wg sync.WaitGroup
+			var (
+				wg   sync.WaitGroup
+				mu   sync.Mutex
+				errs []error
+			)
 			for p, recs := range byPart {
 				wg.Go(func() {
 					for i := 0; i < len(recs); i += 13 { // pages
-						assert.NoError(t, s.add(p, int64(i), recs[i:min(i+13, len(recs))]))
+						if err := s.add(p, int64(i), recs[i:min(i+13, len(recs))]); err != nil {
+							mu.Lock()
+							errs = append(errs, err)
+							mu.Unlock()
+						}
 					}
 				})
 			}
 			wg.Wait()
+			require.NoError(t, errors.Join(errs...))
 			require.Equal(t, int64(len(want)), s.len())
 			require.Equal(t, want, allRecords(t, s))
 			if runRecords < len(want) {
