@@ -30,6 +30,9 @@ const (
 type itemResult struct {
 	outcome outcome
 	err     ItemError
+	// lost: the answer to the request never came or was unreadable, so the
+	// item may have been applied.
+	lost bool
 }
 
 // Create writes alerts with one `create` action each, so that an existing _id
@@ -42,6 +45,7 @@ type itemResult struct {
 func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error) {
 	var res WriteResult
 	var failed []ItemError
+	var lost []string // failed, but perhaps applied (unconfirmed.go)
 	var dups []Alert
 	byID := make(map[string]Alert, len(alerts))
 	for _, a := range alerts {
@@ -70,7 +74,7 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 			}
 		}
 		var retry []pendingAlert
-		var lastRetryErr []ItemError
+		var lastRetry []itemResult
 		for _, batch := range splitBatches(items, w.cfg.MaxBodyBytes) {
 			// A batch sent again (by the client, or by this loop after an
 			// unreadable answer) may have been applied before: its 409s
@@ -89,14 +93,22 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 					}
 				case outcomeRetry:
 					retry = append(retry, batch[i])
-					lastRetryErr = append(lastRetryErr, r.err)
+					lastRetry = append(lastRetry, r)
 				case outcomeFailed:
 					failed = append(failed, r.err)
+					if r.lost {
+						lost = append(lost, batch[i].id)
+					}
 				}
 			}
 		}
 		if len(retry) > 0 && (attempt >= w.cfg.MaxRetries || ctx.Err() != nil) {
-			failed = append(failed, lastRetryErr...)
+			for i, r := range lastRetry {
+				failed = append(failed, r.err)
+				if r.lost {
+					lost = append(lost, retry[i].id)
+				}
+			}
 			retry = nil
 		}
 		items = retry
@@ -111,6 +123,8 @@ func (w *Writer) Create(ctx context.Context, alerts []Alert) (WriteResult, error
 		res.Duplicate -= len(own)
 		res.CreatedIDs = append(res.CreatedIDs, own...)
 	}
+	w.unconfirmed.claim(res.CreatedIDs) // confirmed now
+	w.unconfirmed.add(lost)
 	if err := ctx.Err(); err != nil && len(failed) > 0 {
 		return res, fmt.Errorf("write alerts: %d of %d not written: %w", len(failed), len(alerts), err)
 	}
@@ -145,9 +159,10 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 		body.Write(it.lines)
 	}
 	all := func(o outcome, status int, typ, reason string) []itemResult {
+		lost := status == 0 || status >= 500 || o == outcomeRetry
 		out := make([]itemResult, len(batch))
 		for i, it := range batch {
-			out[i] = itemResult{o, ItemError{ID: it.id, Status: status, Type: typ, Reason: reason}}
+			out[i] = itemResult{o, ItemError{ID: it.id, Status: status, Type: typ, Reason: reason}, lost}
 		}
 		return out
 	}
@@ -199,9 +214,9 @@ func (w *Writer) bulk(ctx context.Context, batch []pendingAlert) []itemResult {
 		case status == 409:
 			out[i] = itemResult{outcome: outcomeDuplicate}
 		case retryableStatus(status):
-			out[i] = itemResult{outcomeRetry, e}
+			out[i] = itemResult{outcome: outcomeRetry, err: e}
 		default:
-			out[i] = itemResult{outcomeFailed, e}
+			out[i] = itemResult{outcome: outcomeFailed, err: e}
 		}
 	}
 	return out

@@ -50,6 +50,9 @@ type Writer struct {
 	// unrefreshed is set by a bulk that did not wait for a refresh, and at
 	// the start, and cleared by the refresh before the next ids pre-check.
 	unrefreshed atomic.Bool
+	// unconfirmed are the alerts of bulk requests whose answers were lost
+	// (unconfirmed.go).
+	unconfirmed unconfirmed
 }
 
 // NewWriter returns a Writer for cfg.Alias.

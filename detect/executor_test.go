@@ -386,6 +386,17 @@ func TestMaxSignals(t *testing.T) {
 		require.Len(t, store.created, 3)
 	})
 
+	t.Run("a re-run counts as created what this store wrote without an answer", func(t *testing.T) {
+		store.unconfirmed = map[string]bool{store.created[0]: true, store.created[2]: true}
+		again, err := run(t, newES(t, docs...), store, r, Config{})
+		require.NoError(t, err)
+		require.Equal(t, 2, again.AlertsCreated)
+		require.Equal(t, 1, again.AlertsDuplicate)
+		require.Equal(t, 2, again.AlertsTruncated, "they take their places under max_signals")
+		require.Empty(t, store.unconfirmed)
+		require.Len(t, store.created, 3)
+	})
+
 	t.Run("alerts of another execution are dropped before the cap", func(t *testing.T) {
 		other := newFakeStore()
 		for _, id := range store.created {

@@ -11,6 +11,19 @@ type fakeStore struct {
 	alerts   map[string]string // id -> execution uuid
 	created  []string          // ids in creation order
 	existErr error
+	// unconfirmed are ids whose write answer was "lost" (ClaimUnconfirmed).
+	unconfirmed map[string]bool
+}
+
+func (s *fakeStore) ClaimUnconfirmed(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if s.unconfirmed[id] {
+			delete(s.unconfirmed, id)
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func newFakeStore() *fakeStore { return &fakeStore{alerts: map[string]string{}} }

@@ -53,6 +53,12 @@ func (s *alertSink) offer(ctx context.Context, cands []candidate) (bool, error) 
 	return false, nil
 }
 
+// unconfirmedClaimer is an AlertStore that remembers the alerts of its
+// requests whose answers were lost (alerts.Writer).
+type unconfirmedClaimer interface {
+	ClaimUnconfirmed(ids []string) []string
+}
+
 type pending struct {
 	c     candidate
 	id    string
@@ -119,11 +125,11 @@ func (s *alertSink) write(ctx context.Context, ps []pending) error {
 	opts := s.opts
 	opts.Now = s.x.e.now(s.x.w.Slot)
 	built := make([]alerts.Alert, 0, len(ps))
-	reruns := 0
+	var reruns []string
 	var builder *alerts.Builder
 	for _, p := range ps {
 		if p.rerun {
-			reruns++
+			reruns = append(reruns, p.id)
 			continue
 		}
 		if builder == nil {
@@ -139,8 +145,15 @@ func (s *alertSink) write(ctx context.Context, ps []pending) error {
 		}
 		built = append(built, a)
 	}
-	s.x.res.AlertsDuplicate += reruns
-	s.used += reruns
+	// A rerun whose earlier write this store never saw answered was created
+	// by this process (alerts.Writer.ClaimUnconfirmed): it counts as created.
+	mine := 0
+	if u, ok := s.x.e.Alerts.(unconfirmedClaimer); ok && len(reruns) > 0 {
+		mine = len(u.ClaimUnconfirmed(reruns))
+	}
+	s.x.res.AlertsCreated += mine
+	s.x.res.AlertsDuplicate += len(reruns) - mine
+	s.used += len(reruns)
 	if len(built) == 0 {
 		return nil
 	}
