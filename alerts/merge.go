@@ -1,7 +1,9 @@
 package alerts
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -12,7 +14,7 @@ import (
 // objects (geo shapes) and legacy signal.* names are skipped. Single-element
 // arrays are unboxed. source is mutated and returned.
 func mergeMissingFields(source map[string]any, fields map[string]any) map[string]any {
-	keys := sortedKeys(fields)
+	keys := slices.Sorted(maps.Keys(fields))
 	present := make(map[string]bool, len(keys))
 	for _, k := range keys {
 		present[k] = true
@@ -110,7 +112,7 @@ func unboxFieldsValue(v any) any {
 		return out
 	case map[string]any:
 		out := map[string]any{}
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			lodashSet(out, k, unboxFieldsValue(x[k]))
 		}
 		return out

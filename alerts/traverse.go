@@ -1,7 +1,8 @@
 package alerts
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -46,7 +47,7 @@ func traverseAndMutateDoc(doc map[string]any) (map[string]any, []RemovedField) {
 }
 
 func traverseObject(doc map[string]any, path []string, topLevel bool, removed *[]RemovedField, add func(string, any)) {
-	for _, key := range sortedKeys(doc) {
+	for _, key := range slices.Sorted(maps.Keys(doc)) {
 		value := doc[key]
 		full := append(append([]string{}, path...), key)
 		fullPath := strings.Join(full, ".")
@@ -136,16 +137,7 @@ func flattenWithPrefix(prefix string, v any, add func(string, any)) {
 		add(prefix, v)
 		return
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		flattenWithPrefix(prefix+"."+k, obj[k], add)
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -13,6 +13,7 @@ package cliconfig
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,7 +223,7 @@ func (f *File) Apply(root, cmd *cobra.Command) error {
 				table = merged(table, quoted)
 			}
 		}
-		for _, key := range sortedKeys(table) {
+		for _, key := range slices.Sorted(maps.Keys(table)) {
 			v := table[key]
 			if _, isTable := v.(map[string]any); isTable {
 				continue
@@ -273,15 +274,6 @@ func merged(a, b map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // set gives fl the TOML value v and marks it set.

@@ -2,9 +2,9 @@ package detect
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -149,19 +149,10 @@ func TestRandomizedAgainstBruteForce(t *testing.T) {
 				require.False(t, got[id], "duplicate alert %s", id)
 				got[id] = true
 			}
-			require.Equal(t, sortedKeys(want), sortedKeys(got), "config %+v", cfg)
+			require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "config %+v", cfg)
 			require.Equal(t, len(want), res.NewTerms)
 		})
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // The brute force reads documents on its own (not through the search fake):

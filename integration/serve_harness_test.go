@@ -6,9 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -303,7 +304,7 @@ func (e *serveEnv) requireSameAlerts(t *testing.T, through time.Time) {
 	want := e.expected(t, through)
 	got := alertsByID(t, e.c, e.alias, e.rule.SavedObjectID())
 	require.NotEmpty(t, want, "the dataset must produce alerts")
-	require.Equal(t, sortedKeys(want), sortedKeys(got), "alert ids")
+	require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "alert ids")
 	require.Equal(t, want, got, "alert id -> execution uuid")
 }
 
@@ -317,13 +318,4 @@ func (e *serveEnv) requireOncePerSlot(t *testing.T, runs map[time.Time]int, thro
 	for slot, n := range runs {
 		require.False(t, slot.Before(e.s0), "slot %s before S0 executed %d times", slot, n)
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,6 +5,8 @@ package integration
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,7 +154,7 @@ func TestIntegrationServeDowntime(t *testing.T) {
 	// executions (as esrule backfill writes them), with their own uuids.
 	want := e.expected(t, *final.LastCompletedSlot)
 	got := alertsByID(t, e.c, e.alias, e.rule.SavedObjectID())
-	require.Equal(t, sortedKeys(want), sortedKeys(got), "alert ids")
+	require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "alert ids")
 }
 
 // TestIntegrationServeReplicas: two replicas against the same state index.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -408,11 +409,11 @@ func queryFields(clause any, add func(string)) {
 		}
 		return
 	}
-	for _, kind := range sortedKeys(m) {
+	for _, kind := range slices.Sorted(maps.Keys(m)) {
 		body, _ := m[kind].(map[string]any)
 		switch {
 		case slices.Contains(fieldLevelQueries, kind):
-			for _, k := range sortedKeys(body) {
+			for _, k := range slices.Sorted(maps.Keys(body)) {
 				if k != "boost" && k != "_name" {
 					add(k)
 				}

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -73,7 +74,7 @@ var (
 // nearest known key.
 func checkRuleKeys(file string, m map[string]any) []Problem {
 	var problems []Problem
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if slices.Contains(ruleKeys, k) || slices.Contains(ignoredRuleKeys, k) {
 			continue
 		}
@@ -98,7 +99,7 @@ func checkRuleKeys(file string, m map[string]any) []Problem {
 // known one; field names are prefix + key.
 func checkKeys(file, prefix string, m map[string]any, known []string) []Problem {
 	var problems []Problem
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(known, k) {
 			problems = append(problems, Problem{File: file, Field: prefix + k, Reason: unknownKey(k, known)})
 		}
@@ -126,15 +127,6 @@ func allRuleKeys() []string {
 	return slices.Compact(all)
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // isEmptyValue is true for nil, "", an empty list and an empty table.
 func isEmptyValue(v any) bool {
 	switch x := v.(type) {
@@ -157,7 +149,7 @@ func isEmptyValue(v any) bool {
 // The keys of [rule] itself are checked by the decoder like any rule's.
 func tomlKeyProblems(file string, doc map[string]any, lines map[string]int) []Problem {
 	var problems []Problem
-	for _, k := range sortedKeys(doc) {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		if slices.Contains(tomlTables, k) {
 			continue
 		}

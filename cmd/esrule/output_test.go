@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestVersionFormats(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	var b map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &b))
-	require.Equal(t, []string{"arch", "goversion", "os", "revision", "version"}, sortedKeys(b))
+	require.Equal(t, []string{"arch", "goversion", "os", "revision", "version"}, slices.Sorted(maps.Keys(b)))
 	require.Equal(t, "dev", b["version"])
 
 	code, out, _ = runCLI(t, "version")
@@ -56,13 +57,4 @@ func TestVersionFormats(t *testing.T) {
 	code, _, errOut := runCLI(t, "version", "--format", "yaml")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, errOut, `--format "yaml": want table or json`)
-}
-
-func sortedKeys(m map[string]any) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

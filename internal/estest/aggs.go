@@ -2,6 +2,7 @@ package estest
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -69,7 +70,7 @@ func (e *evaluator) aggregate(a map[string]any, docs []*stored) map[string]any {
 // bucket is one bucket's doc_count and sub-aggregations over docs.
 func (e *evaluator) bucket(sub map[string]any, docs []*stored) map[string]any {
 	out := map[string]any{"doc_count": int64(len(docs))}
-	for _, name := range sortedKeys(sub) {
+	for _, name := range slices.Sorted(maps.Keys(sub)) {
 		out[name] = e.aggregate(obj(sub[name]), docs)
 	}
 	return out

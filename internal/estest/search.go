@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -480,14 +479,4 @@ func clauses(v any) []any {
 		return nil
 	}
 	return []any{v}
-}
-
-// sortedKeys returns the keys of m in order (deterministic output).
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
