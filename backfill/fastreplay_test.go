@@ -19,7 +19,6 @@ import (
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
 	"github.com/esrule/esrule/internal/estest"
-	"github.com/esrule/esrule/internal/oracle"
 	"github.com/esrule/esrule/internal/randdata"
 	"github.com/esrule/esrule/rule"
 	"github.com/esrule/esrule/state"
@@ -128,26 +127,7 @@ func rangeOf(d randdata.Dataset) (time.Time, time.Time) {
 // tie's documents), by its slot's execution, nothing else.
 func oracleDiff(t *testing.T, d randdata.Dataset, soID string, got map[string]string) string {
 	t.Helper()
-	types := map[randdata.FieldType]oracle.FieldType{
-		randdata.Keyword: oracle.Keyword, randdata.Long: oracle.Long, randdata.Boolean: oracle.Boolean, randdata.IP: oracle.IP,
-	}
-	p := oracle.Params{
-		History: d.Rule.History, Lookback: d.Rule.Lookback, MaxSignals: d.Rule.MaxSignals,
-		TimestampOverride: d.Rule.TimestampOverride(), FallbackDisabled: d.Rule.FallbackDisabled(),
-		Match: randdata.QueryMatches, Space: rule.DefaultSpace, RuleID: soID, AlertID: alerts.ID,
-	}
-	for _, f := range d.Rule.Fields {
-		p.Fields = append(p.Fields, oracle.Field{Name: f, Type: types[randdata.TypeOf(f)]})
-	}
-	docs := make([]oracle.Doc, len(d.Events))
-	for i, e := range d.Events {
-		b, err := json.Marshal(e.Source)
-		require.NoError(t, err)
-		var src map[string]any
-		require.NoError(t, json.Unmarshal(b, &src))
-		docs[i] = oracle.Doc{Index: e.Index, ID: e.ID, Source: src}
-	}
-	want, err := oracle.Run(docs, p, d.Slots)
+	want, err := d.Oracle(rule.DefaultSpace, soID, alerts.ID)
 	require.NoError(t, err)
 	var diff []string
 	seen := map[string]bool{}

@@ -78,27 +78,7 @@ func ruleFor(t *testing.T, d randdata.Dataset, space, soID string) *rule.Rule {
 // shared alert-id hash; everything else is the oracle's own.
 func oracleFor(t *testing.T, d randdata.Dataset, space, soID string) []oracle.SlotResult {
 	t.Helper()
-	types := map[randdata.FieldType]oracle.FieldType{
-		randdata.Keyword: oracle.Keyword, randdata.Long: oracle.Long, randdata.Boolean: oracle.Boolean, randdata.IP: oracle.IP,
-	}
-	p := oracle.Params{
-		History: d.Rule.History, Lookback: d.Rule.Lookback, MaxSignals: d.Rule.MaxSignals,
-		TimestampOverride: d.Rule.TimestampOverride(), FallbackDisabled: d.Rule.FallbackDisabled(),
-		Match: randdata.QueryMatches, Space: space, RuleID: soID, AlertID: alerts.ID,
-	}
-	for _, f := range d.Rule.Fields {
-		p.Fields = append(p.Fields, oracle.Field{Name: f, Type: types[randdata.TypeOf(f)]})
-	}
-	docs := make([]oracle.Doc, len(d.Events))
-	for i, e := range d.Events {
-		// The oracle reads the documents as Elasticsearch stores them: JSON.
-		b, err := json.Marshal(e.Source)
-		require.NoError(t, err)
-		var src map[string]any
-		require.NoError(t, json.Unmarshal(b, &src))
-		docs[i] = oracle.Doc{Index: e.Index, ID: e.ID, Source: src}
-	}
-	res, err := oracle.Run(docs, p, d.Slots)
+	res, err := d.Oracle(space, soID, alerts.ID)
 	require.NoError(t, err)
 	return res
 }
