@@ -3,6 +3,7 @@ package backfill
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -42,24 +43,8 @@ type sortedRecord struct {
 	seq  int64
 }
 
-func lessRecord(a, b *sortedRecord) bool {
-	if a.slot != b.slot {
-		return a.slot < b.slot
-	}
-	if a.part != b.part {
-		return a.part < b.part
-	}
-	return a.seq < b.seq
-}
-
-func compareRecords(a, b sortedRecord) int {
-	switch {
-	case lessRecord(&a, &b):
-		return -1
-	case lessRecord(&b, &a):
-		return 1
-	}
-	return 0
+func compareRecords(a, b *sortedRecord) int {
+	return cmp.Or(cmp.Compare(a.slot, b.slot), cmp.Compare(a.part, b.part), cmp.Compare(a.seq, b.seq))
 }
 
 // sorter collects records from concurrent partitions and returns them in
@@ -121,7 +106,7 @@ func (s *sorter) spill() error {
 		_ = os.Remove(f.Name())
 		s.file = f
 	}
-	slices.SortFunc(s.buf, compareRecords)
+	slices.SortFunc(s.buf, func(a, b sortedRecord) int { return compareRecords(&a, &b) })
 	s.enc.Reset()
 	for i := range s.buf {
 		if err := encodeRecord(&s.enc, &s.buf[i]); err != nil {
@@ -168,7 +153,7 @@ func (s *sorter) records() (recordSource, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.runs) == 0 {
-		slices.SortFunc(s.buf, compareRecords)
+		slices.SortFunc(s.buf, func(a, b sortedRecord) int { return compareRecords(&a, &b) })
 		return &memorySource{recs: s.buf}, nil
 	}
 	if err := s.spill(); err != nil {
@@ -237,7 +222,7 @@ func (m *mergeSource) next() (record, bool, error) {
 type runHeap []*runReader
 
 func (h runHeap) Len() int           { return len(h) }
-func (h runHeap) Less(i, j int) bool { return lessRecord(&h[i].cur, &h[j].cur) }
+func (h runHeap) Less(i, j int) bool { return compareRecords(&h[i].cur, &h[j].cur) < 0 }
 func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *runHeap) Push(x any)        { *h = append(*h, x.(*runReader)) }
 func (h *runHeap) Pop() any {
