@@ -106,15 +106,7 @@ func TestIntegrationKibanaAlertsTarget(t *testing.T) {
 
 	r := *rule.Builtin()
 	r.ID, r.Index, r.Space = "kibana-target-"+space, g.Indices(), space
-	rb, err := json.Marshal(&r)
-	require.NoError(t, err)
-	var rm map[string]any
-	require.NoError(t, json.Unmarshal(rb, &rm))
-	rm["space_id"] = space
-	rb, err = json.Marshal(rm)
-	require.NoError(t, err)
-	rulesFile := filepath.Join(t.TempDir(), "rule.ndjson")
-	require.NoError(t, os.WriteFile(rulesFile, append(rb, '\n'), 0o600))
+	rulesFile := spaceRuleFile(t, &r, space)
 
 	start, end := g.Config().Start(), g.Config().End
 	backfillArgs := []string{"backfill", "--alerts-target", "kibana", "--rules", rulesFile, "--state-index", stateIndex,
@@ -291,4 +283,20 @@ func searchKibanaAlerts(t *testing.T, c *elasticsearch.Client, alias string, que
 	}
 	require.NoError(t, json.Unmarshal(raw, &sr))
 	return sr.Hits.Hits
+}
+
+// spaceRuleFile writes r as an NDJSON rule file whose space_id is space
+// (as a rule exported from that Kibana space) and returns its path.
+func spaceRuleFile(t *testing.T, r *rule.Rule, space string) string {
+	t.Helper()
+	rb, err := json.Marshal(r)
+	require.NoError(t, err)
+	var rm map[string]any
+	require.NoError(t, json.Unmarshal(rb, &rm))
+	rm["space_id"] = space
+	rb, err = json.Marshal(rm)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "rule.ndjson")
+	require.NoError(t, os.WriteFile(path, append(rb, '\n'), 0o600))
+	return path
 }

@@ -75,15 +75,7 @@ func TestIntegrationSecurityKibanaTarget(t *testing.T) {
 	}
 	r := *rule.Builtin()
 	r.ID, r.Space, r.Index = "kbn-"+suffix, space, []string{source}
-	rb, err := json.Marshal(&r)
-	require.NoError(t, err)
-	var rm map[string]any
-	require.NoError(t, json.Unmarshal(rb, &rm))
-	rm["space_id"] = space
-	rb, err = json.Marshal(rm)
-	require.NoError(t, err)
-	rulesFile := filepath.Join(t.TempDir(), "rule.ndjson")
-	require.NoError(t, os.WriteFile(rulesFile, append(rb, '\n'), 0o600))
+	rulesFile := spaceRuleFile(t, &r, space)
 
 	t.Run("setup with the esrule-setup-kibana role", func(t *testing.T) {
 		res := runESRule(t, env(setup), "setup", "--space", space, "--replicas", "0")
