@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/esrule/esrule/esquery"
@@ -73,27 +72,13 @@ func decodeCoverage(q esquery.Query, resp esquery.Response) (Coverage, error) {
 		}
 		return c, esquery.ErrMissingAggregations
 	}
-	var aggs map[string]struct {
-		DocCount *int64 `json:"doc_count"`
-	}
-	if err := json.Unmarshal(resp.Aggregations, &aggs); err != nil {
-		return c, fmt.Errorf("decode aggregations: %w", err)
-	}
-	get := func(name string) (int64, error) {
-		a, ok := aggs[name]
-		if !ok || a.DocCount == nil {
-			return 0, fmt.Errorf("%w (%s)", esquery.ErrMissingAggregations, name)
-		}
-		return *a.DocCount, nil
-	}
-	var err error
-	for i := range q.Fields {
-		if c.Fields[i].Docs, err = get(fmt.Sprintf("field_%d", i)); err != nil {
-			return c, err
-		}
-	}
-	if c.AllFields, err = get("all_fields"); err != nil {
+	counts, err := q.DecodeCoverage(resp.Aggregations, c.Total)
+	if err != nil {
 		return c, err
 	}
+	for i := range c.Fields {
+		c.Fields[i].Docs = counts.Fields[i]
+	}
+	c.AllFields = counts.AllFields
 	return c, nil
 }

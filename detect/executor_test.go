@@ -346,6 +346,37 @@ func TestCoverageWarning(t *testing.T) {
 	require.Empty(t, c.Warnings())
 }
 
+// TestCoverageThreeFields checks the counts of documents holding each field
+// and all fields (inclusion-exclusion over the missing aggregations) against
+// a direct count, with every pattern of present and missing fields.
+func TestCoverageThreeFields(t *testing.T) {
+	fields := []string{"user", "host", "ip"}
+	var docs []estest.Doc
+	want := Coverage{Fields: []FieldCoverage{{"user", 0}, {"host", 0}, {"ip", 0}}}
+	for i := 0; i < 40; i++ {
+		pattern := (i * 5) % 8 // each of the 8 patterns, 5 times
+		src := map[string]any{"@timestamp": iso(testSlot.Add(-time.Hour))}
+		all := true
+		for k, f := range fields {
+			if pattern&(1<<k) != 0 {
+				src[f] = fmt.Sprintf("v%d", i)
+				want.Fields[k].Docs++
+			} else {
+				all = false
+			}
+		}
+		if all {
+			want.AllFields++
+		}
+		want.Total++
+		docs = append(docs, doc(fmt.Sprintf("d%02d", i), src))
+	}
+	c, err := CheckCoverage(context.Background(), newES(t, docs...), testRule(fields...), Window{Slot: testSlot, From: testFrom, To: testSlot, HistoryStart: testSlot.AddDate(0, 0, -7)}, nil)
+	require.NoError(t, err)
+	require.Equal(t, want, c)
+	require.EqualValues(t, 5, c.AllFields)
+}
+
 // manyNew returns n documents, each with its own new user, newest first.
 func manyNew(n int) []estest.Doc {
 	var docs []estest.Doc

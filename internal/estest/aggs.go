@@ -37,6 +37,15 @@ func (e *evaluator) aggregate(a map[string]any, docs []*stored) map[string]any {
 				}
 			}
 			return e.bucket(sub, in)
+		case "missing":
+			field, _ := obj(body)["field"].(string)
+			var in []*stored
+			for _, d := range docs {
+				if len(d.values[field]) == 0 {
+					in = append(in, d)
+				}
+			}
+			return e.bucket(sub, in)
 		case "date_histogram":
 			return e.dateHistogram(obj(body), sub, docs)
 		case "min", "max":
