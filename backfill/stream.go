@@ -32,7 +32,7 @@ type searchFunc func(ctx context.Context, body []byte, paths []string) (esquery.
 // histogram bucket (docs/backfill.md), and returns the first occurrences. With a
 // timestamp override and fallback (docs/semantics.md D1, scriptless), the documents without
 // the primary field are bucketed by a date_histogram on @timestamp under a
-// filter bucket; both sides of a term are merged before deciding.
+// missing bucket; both sides of a term are merged before deciding.
 //
 // With workers > 1 the term space is cut into partitions, ranges of the first
 // field's values each about one page of buckets, found by a light composite
@@ -104,7 +104,7 @@ func (s *scan) partitions(ctx context.Context, start, end time.Time, emit func(p
 	// The most histogram buckets one value can fill in a partition's page:
 	// every histogram bucket of the range (on each side with a fallback);
 	// with several fields, one per document at most. Each term adds its own
-	// bucket (and the fallback's filter bucket).
+	// bucket (and the fallback's missing bucket).
 	perValue := int64(math.MaxInt64)
 	if len(s.q.Fields) == 1 {
 		perValue = s.histogramBuckets(start, end)
@@ -168,7 +168,7 @@ func (s *scan) histogramBuckets(start, end time.Time) int64 {
 }
 
 // termBuckets is the buckets every term has besides its histogram buckets:
-// its own and, with a fallback, the filter bucket.
+// its own and, with a fallback, the missing bucket.
 func (s *scan) termBuckets() int64 {
 	if s.q.Timestamps.Secondary != "" {
 		return 2

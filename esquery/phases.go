@@ -135,8 +135,11 @@ func (q Query) firstSeenAggs() map[string]any {
 		"first_seen": map[string]any{"min": map[string]any{"field": q.Timestamps.Primary}},
 	}
 	if q.Timestamps.Secondary != "" {
+		// The documents without the primary field: a missing aggregation
+		// reads doc values (a filter on must_not exists would run a query
+		// per document).
 		aggs["first_seen_fallback"] = map[string]any{
-			"filter": missing(q.Timestamps.Primary),
+			"missing": map[string]any{"field": q.Timestamps.Primary},
 			"aggs": map[string]any{
 				"first_seen": map[string]any{"min": map[string]any{"field": q.Timestamps.Secondary}},
 			},
