@@ -119,7 +119,7 @@ func runChild(ctx context.Context, o options, out io.Writer) error {
 	}
 	last := time.Now()
 	opts := backfill.Options{
-		From: from, To: to, Replay: o.mode == "replay", Force: true, FetchBatch: o.fetchBatch,
+		From: from, To: to, Replay: o.mode == "replay", Force: true, FetchBatch: o.fetchBatch, ScanWorkers: o.workers,
 		Progress: func(p backfill.Progress) {
 			if time.Since(last) > 30*time.Second {
 				last = time.Now()

@@ -39,6 +39,7 @@ type options struct {
 	keepAlerts bool
 	jobs       string
 	fetchBatch int
+	workers    int
 	noAgain    bool
 	// child mode
 	child bool
@@ -63,6 +64,7 @@ func main() {
 	flag.BoolVar(&o.keepAlerts, "keep-alerts", false, "keep the alerts indices of the runs")
 	flag.StringVar(&o.jobs, "jobs", "fast,limit,fast-sub,replay", "runs to measure: fast (whole range), limit (one plain composite over the same documents), fast-sub (replay's range), replay")
 	flag.IntVar(&o.fetchBatch, "fetch-batch", 0, "first occurrences per document fetch and alert write (0: backfill's default)")
+	flag.IntVar(&o.workers, "scan-workers", 0, "partitions the fast path scans at once (0: backfill's default)")
 	flag.BoolVar(&o.noAgain, "no-index-again", false, "skip indexing the fast path's alerts again (it holds them all in memory: for very large alert sets)")
 	flag.BoolVar(&o.child, "child", false, "internal: run one backfill and print its measurements as JSON")
 	flag.StringVar(&o.mode, "mode", "fast", "internal: fast, limit or replay")
