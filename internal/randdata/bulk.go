@@ -4,26 +4,36 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // Install creates the dataset's indices with their explicit mapping and loads
-// its events with refresh, so they are searchable when it returns.
+// its events with refresh, so they are searchable when it returns. The
+// indices are created concurrently: Elasticsearch's master applies index
+// creations that wait in its queue together, in one cluster state update,
+// which costs it about half the CPU of creating them one after the other.
 func (d Dataset) Install(ctx context.Context, c esapi.Transport) error {
-	names := make([]string, 0, len(d.Indices))
-	for name := range d.Indices {
-		names = append(names, name)
+	names := slices.Sorted(maps.Keys(d.Indices))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = CreateIndex(ctx, c, name, IndexBody(d.Indices[name]))
+		}()
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := CreateIndex(ctx, c, name, IndexBody(d.Indices[name])); err != nil {
-			return err
-		}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	return Load(ctx, c, d.Events)
 }
