@@ -23,7 +23,7 @@
 # The esrule binary and the integration test binary are built first, while Elasticsearch starts,
 # and both runs use them. Each integration run starts as soon as its instances are up and runs
 # beside the other steps (gofmt, vet, lint, unit tests, govulncheck, ...), which leave a core
-# idle part of the time; the runs' output is printed when they end. The integration tests of a
+# idle part of the time and run at a lower priority; the runs' output is printed when they end. The integration tests of a
 # run go in parallel (ESRULE_TEST_PARALLEL at a time, default 4: more make Elasticsearch's
 # master queue index creations and mapping updates past its 30 s timeouts on 2 cores). No test has a fixed time budget (a wait fails only after two
 # minutes without progress), so the package's -timeout (ESRULE_TEST_TIMEOUT, default 45m) is a
@@ -362,6 +362,10 @@ if [ "$sequential" != 1 ]; then
 	integration_begin=$SECONDS
 	integration_in_background &
 	integration_pid=$!
+	# The other steps yield to the integration runs (nice 10, for this shell and what it starts
+	# from now on): the integration runs take longest, and their lease tests hold 3 s leases
+	# that a starved process can lose.
+	renice -n 10 -p $$ >/dev/null 2>&1 || true
 fi
 step "gofmt" gofmt_check
 step "go vet" go vet ./...
