@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/esrule/esrule/backfill"
 	"github.com/esrule/esrule/detect"
+	"github.com/esrule/esrule/internal/golden"
 )
 
 // TestSummariesShareKeys prints a run summary and a backfill summary as
@@ -38,7 +37,7 @@ func TestSummariesShareKeys(t *testing.T) {
 	runFailed.Status, runFailed.Error = "failed", "search logs-okta*: elasticsearch status 503"
 	require.NoError(t, p.Run(runFailed))
 	require.NoError(t, p.Backfill(bfS))
-	golden(t, "summaries.ndjson", out.Bytes())
+	checkGolden(t, "summaries.ndjson", out.Bytes())
 
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var r, b map[string]any
@@ -77,15 +76,8 @@ func TestSummaryTableEscapesControlCharacters(t *testing.T) {
 // update rewrites the golden files: go test ./output -run X -update.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// golden compares got with testdata/golden/name (rewritten with -update).
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/golden/name (rewritten with -update).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run with -update to create it")
-	require.Equal(t, string(want), string(got), "output differs from %s (rerun with -update if intended)", path)
+	golden.Check(t, name, got, *update)
 }

@@ -98,7 +98,7 @@ func TestListAlertsJSON(t *testing.T) {
 	var out bytes.Buffer
 	q := alerts.ListQuery{Alias: "esrule-alerts-default", Limit: 10}
 	require.NoError(t, printAlerts(context.Background(), c, q, "json", &out))
-	golden(t, "alerts.ndjson", out.Bytes())
+	checkGolden(t, "alerts.ndjson", out.Bytes())
 }
 
 func TestListAlertsFiltersAndLimit(t *testing.T) {

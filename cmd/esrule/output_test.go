@@ -17,14 +17,14 @@ import (
 func TestRulesListJSONGolden(t *testing.T) {
 	code, out, errOut := runCLI(t, "rules", "list", "--format", "json")
 	require.Equal(t, exitOK, code, errOut)
-	golden(t, "rules-list.ndjson", []byte(out))
+	checkGolden(t, "rules-list.ndjson", []byte(out))
 }
 
 func TestRulesExplainJSONGolden(t *testing.T) {
 	code, out, errOut := runCLI(t, "rules", "explain", "--at", "2026-11-26T17:07:31Z", "--format", "json")
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, 1, strings.Count(out, "\n"), "one line per rule")
-	golden(t, "rules-explain.ndjson", []byte(out))
+	checkGolden(t, "rules-explain.ndjson", []byte(out))
 
 	code, out, errOut = runCLI(t, "rules", "explain", "--at", "2026-11-26T17:07:31Z", "--format", "table")
 	require.Equal(t, exitOK, code, errOut)
@@ -35,7 +35,7 @@ func TestDemoScenariosGolden(t *testing.T) {
 	args := []string{"demo", "scenarios", "--end", "2026-11-26T17:00:00Z"}
 	code, out, errOut := runCLI(t, args...)
 	require.Equal(t, exitOK, code, errOut)
-	golden(t, "demo-scenarios.ndjson", []byte(out))
+	checkGolden(t, "demo-scenarios.ndjson", []byte(out))
 
 	code, out, errOut = runCLI(t, append(args, "--format", "table")...)
 	require.Equal(t, exitOK, code, errOut)
