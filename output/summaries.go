@@ -64,41 +64,40 @@ func (p *Summaries) Err() error {
 }
 
 // Run prints the summary of one executed slot.
-func (p *Summaries) Run(s detect.Summary) (err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	defer func() { p.err = cmp.Or(p.err, err) }()
-	if p.format == JSON {
-		return p.lines.Write(s)
-	}
-	if !p.header {
-		p.header = true
-		fmt.Fprintf(p.w, runRowFormat, "RULE ID", "SLOT", "STATUS", "NEW TERMS", "ALERTS", "DUPLICATES", "TOOK", "ERROR")
-	}
-	_, err = fmt.Fprintf(p.w, runRowFormat, Printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
-		itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), millis(s.TookMs), oneLine(s.Error))
-	if err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	return nil
+func (p *Summaries) Run(s detect.Summary) error {
+	return p.print(s, runRowFormat,
+		[]any{"RULE ID", "SLOT", "STATUS", "NEW TERMS", "ALERTS", "DUPLICATES", "TOOK", "ERROR"},
+		func() []any {
+			return []any{Printable(s.RuleID), s.Slot.Format(time.RFC3339), s.Status, itoa(s.NewTerms),
+				itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), millis(s.TookMs), oneLine(s.Error)}
+		})
 }
 
 // Backfill prints the summary of one rule's backfill.
-func (p *Summaries) Backfill(s BackfillSummary) (err error) {
+func (p *Summaries) Backfill(s BackfillSummary) error {
+	return p.print(s, backfillRowFormat,
+		[]any{"RULE ID", "FROM", "TO", "MODE", "SLOTS DONE", "ALERTS", "DUPLICATES", "REPLAYED", "TOOK", "STATUS", "ERROR"},
+		func() []any {
+			return []any{Printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
+				fmt.Sprintf("%d/%d", s.SlotsDone, s.Slots), itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), itoa(s.ReplayedSlots),
+				millis(s.TookMS), s.Status, oneLine(s.Error)}
+		})
+}
+
+// print writes one summary: v as a JSON line, or a table row of format
+// (the header before the first row), and keeps the first error.
+func (p *Summaries) print(v any, format string, header []any, row func() []any) (err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer func() { p.err = cmp.Or(p.err, err) }()
 	if p.format == JSON {
-		return p.lines.Write(s)
+		return p.lines.Write(v)
 	}
 	if !p.header {
 		p.header = true
-		fmt.Fprintf(p.w, backfillRowFormat, "RULE ID", "FROM", "TO", "MODE", "SLOTS DONE", "ALERTS", "DUPLICATES", "REPLAYED", "TOOK", "STATUS", "ERROR")
+		fmt.Fprintf(p.w, format, header...)
 	}
-	_, err = fmt.Fprintf(p.w, backfillRowFormat, Printable(s.RuleID), s.From.Format(time.RFC3339), s.To.Format(time.RFC3339), s.Mode,
-		fmt.Sprintf("%d/%d", s.SlotsDone, s.Slots), itoa(s.AlertsCreated), itoa(s.AlertsDuplicate), itoa(s.ReplayedSlots),
-		millis(s.TookMS), s.Status, oneLine(s.Error))
-	if err != nil {
+	if _, err := fmt.Fprintf(p.w, format, row()...); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
