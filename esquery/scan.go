@@ -14,8 +14,7 @@ import (
 // and the min and max of the timestamp per histogram bucket; with a
 // timestamp fallback, the documents without the primary field are bucketed
 // by a date_histogram on the secondary field under a missing bucket of the
-// primary field (scriptless, docs/semantics.md D1; a missing aggregation reads
-// doc values, where a filter on must_not exists runs a query per document). The histogram is a sub-aggregation,
+// primary field (scriptless, docs/semantics.md D1). The histogram is a sub-aggregation,
 // not a composite source: the composite then has one bucket per term instead
 // of one per term and histogram bucket, which Elasticsearch collects several
 // times faster. And the light composite over the first field (values and
@@ -79,10 +78,7 @@ func (q Query) ScanBody(p ScanPage) ([]byte, error) {
 	}
 	sub := map[string]any{"h": histogram(ts.Primary)}
 	if ts.Secondary != "" {
-		sub["fallback"] = map[string]any{
-			"missing": map[string]any{"field": ts.Primary},
-			"aggs":    map[string]any{"h": histogram(ts.Secondary)},
-		}
+		sub["fallback"] = missingBucket(ts.Primary, map[string]any{"h": histogram(ts.Secondary)})
 	}
 	b, err := json.Marshal(map[string]any{
 		"size":             0,
